@@ -1,0 +1,59 @@
+// Detector: runs every rule over records and turns their conditions into incident events.
+// Pure: it never reads a clock; records carry their time and tick() is given "now".
+//   detector.observe(source, record, now); auto events = detector.tick(now);
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "detect/incident_event.h"
+#include "parse/access_record.h"
+#include "parse/error_record.h"
+
+namespace gw {
+
+struct DetectorOptions {
+  // Live: a record time more than this far from `now` is taken as `now` (buffering, wrong
+  // timezone, a skewed clock). Zero (scan): record times are used as they are.
+  Millis max_skew{0};
+};
+
+struct DetectorCounters {
+  uint64_t records = 0;
+  uint64_t skew_clamped = 0;   // records whose time was replaced by now
+  uint64_t groups_evicted = 0;
+};
+
+class Detector {
+ public:
+  // `source_names` lists the sources in id order: observe() takes the index.
+  Detector(std::vector<RuleConfig> rules, std::vector<std::string> source_names,
+           DetectorOptions options = {});
+  ~Detector();
+  Detector(Detector&&) noexcept;
+  Detector& operator=(Detector&&) noexcept;
+
+  // Feed one access record. Events (firing, resolved) may be produced here as well as in tick().
+  void observe(std::size_t source, const AccessRecord& record, Timestamp now);
+  // Feed one error.log record (error_log rules).
+  void observeError(std::size_t source, const ErrorRecord& record, Timestamp now);
+  // Advance time: `for` timers, resolve_after, reminders, silence. Call at least every second live.
+  void tick(Timestamp now);
+
+  // Events produced since the last call, in order.
+  std::vector<IncidentEvent> takeEvents();
+
+  // Incidents currently firing (for status pages and to restore after a restart).
+  std::vector<IncidentEvent> openIncidents() const;
+
+  const DetectorCounters& counters() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gw

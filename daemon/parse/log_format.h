@@ -1,0 +1,73 @@
+// LogFormat: an nginx `log_format` string compiled once into a matcher; AccessParser applies it
+// to lines. Accepts the directive's text verbatim (quoted pieces, `escape=`), or a predefined name.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "parse/access_record.h"
+
+namespace gw {
+
+enum class LogEscape : uint8_t { kDefault, kJson, kNone };
+
+// Where in the format text a compile error is, so config errors can point at the variable.
+struct FormatError {
+  std::string message;  // "unknown variable '$time_locl' (did you mean $time_local?)" ...
+  std::size_t offset;   // byte offset into the format text given to compile()
+};
+
+class LogFormat {
+ public:
+  // `text` is either a predefined name ("combined", "main") or the format as in nginx.conf:
+  //   '$remote_addr - $remote_user [$time_local] "$request" ...'
+  // optionally preceded by `escape=json|default|none`, as one or several quoted strings
+  // (nginx concatenates them) or unquoted. Compiling never throws.
+  static Result<LogFormat> compile(std::string_view text);
+  static Result<LogFormat> compile(std::string_view text, FormatError* error_detail);
+
+  LogEscape escape() const;
+  bool hasVariable(std::string_view name) const;  // name without '$'
+  bool hasUpstream() const;                        // carries $upstream_addr or $upstream_status
+  bool hasTime() const;
+  const std::string& text() const;  // the normalised format (quotes and escape= removed)
+
+  LogFormat(LogFormat&&) noexcept;
+  LogFormat& operator=(LogFormat&&) noexcept;
+  LogFormat(const LogFormat&);
+  LogFormat& operator=(const LogFormat&);
+  ~LogFormat();
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit LogFormat(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Applies a compiled format to lines. Holds scratch space, so one per thread; parse() itself
+// does not allocate. Not thread-safe.
+class AccessParser {
+ public:
+  explicit AccessParser(LogFormat format);
+  // Several formats tried in order (a file written by two access_log directives).
+  explicit AccessParser(std::vector<LogFormat> formats);
+
+  // Fills `out` (views into `line`). On failure returns false and describes why in `failure`.
+  bool parse(std::string_view line, AccessRecord& out, ParseFailure& failure);
+
+  const LogFormat& format(std::size_t i = 0) const { return formats_[i]; }
+  std::size_t formatCount() const { return formats_.size(); }
+
+ private:
+  std::vector<LogFormat> formats_;
+};
+
+// "status at byte 57: expected 3 digits, found 'x'" — for logs, counters and scan's report.
+std::string describe(const ParseFailure& failure);
+
+}  // namespace gw
