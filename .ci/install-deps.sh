@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_packages=(
-  build-essential cmake pkg-config ccache git
+  build-essential cmake pkg-config ccache git python3 tzdata
   libboost-dev libspdlog-dev libyaml-cpp-dev libcurl4-openssl-dev nlohmann-json3-dev
   libcli11-dev libsystemd-dev libre2-dev zlib1g-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -12,7 +12,7 @@ build_packages=(
 # Real parts the tests start themselves: clang for libFuzzer, nginx + logrotate for tailing,
 # Alertmanager and promtool for the alert and metrics tests, python3 for receivers and generators.
 test_packages=(
-  clang libclang-rt-14-dev python3 coreutils gzip procps
+  clang libclang-rt-14-dev coreutils gzip procps
   nginx-light logrotate prometheus-alertmanager prometheus sqlite3 curl
 )
 
