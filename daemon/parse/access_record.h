@@ -12,14 +12,16 @@ namespace gw {
 
 // What the format tells us about upstreams, and what this line says.
 enum class UpstreamReach : uint8_t {
-  kUnknown,     // the format carries neither $upstream_addr nor $upstream_status: status alone decides
-  kReached,     // at least one upstream was tried
+  kUnknown,  // the format carries neither $upstream_addr nor $upstream_status: status alone decides
+  kReached,  // at least one upstream was tried
   kNotReached,  // nginx answered by itself ("-"): limit_req 503, 499, 400 ... rules leave it out
 };
 
 struct AccessRecord {
-  static constexpr std::size_t kMaxUpstreamAttempts = 8;  // nginx retries beyond this are rare; later ones are counted, not kept
-  static constexpr std::size_t kMaxExtraFields = 32;      // variables the core has no slot for, kept by name
+  static constexpr std::size_t kMaxUpstreamAttempts =
+      8;  // nginx retries beyond this are rare; later ones are counted, not kept
+  static constexpr std::size_t kMaxExtraFields =
+      32;  // variables the core has no slot for, kept by name
 
   std::string_view line;  // the whole raw line (without '\n' / "\r\n")
 
@@ -66,13 +68,18 @@ struct AccessRecord {
   }
 };
 
-// Why a line did not parse. Points into static text: building one allocates nothing.
+// Why a line did not parse. Points into static text or into the LogFormat's own strings (valid
+// while the parser that filled it lives): building one allocates nothing.
 struct ParseFailure {
   const char* field = "";     // the variable or literal being matched, e.g. "status", "literal '['"
   std::size_t offset = 0;     // byte offset in the line where matching failed
   const char* expected = "";  // e.g. "3 digits", "'[' (found 0xC3)" is composed by describe()
   unsigned char found = 0;    // the byte found at offset (0 at end of line)
   bool at_end = false;        // the line ended before the format did
+  // The whole character at offset when it is a valid UTF-8 sequence (found_len 2..4), so
+  // describe() can show 'Ä' rather than a lone 0xC3; found_len 1 otherwise, 0 at end of line.
+  std::array<unsigned char, 4> found_bytes{};
+  uint8_t found_len = 0;
 };
 
 }  // namespace gw

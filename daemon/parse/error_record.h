@@ -20,8 +20,9 @@ struct ErrorRecord {
   ErrorLevel level = ErrorLevel::kError;
   int64_t pid = -1;
   int64_t tid = -1;
-  int64_t connection = -1;    // the "*5678" connection id; -1 when absent
-  std::string_view message;   // text after the connection id up to the first ", client: " (or the end)
+  int64_t connection = -1;  // the "*5678" connection id; -1 when absent
+  std::string_view
+      message;  // text after the connection id up to the first ", client: " (or the end)
   std::string_view client;
   std::string_view server;
   std::string_view request;   // without the quotes

@@ -31,7 +31,7 @@ class LogFormat {
 
   LogEscape escape() const;
   bool hasVariable(std::string_view name) const;  // name without '$'
-  bool hasUpstream() const;                        // carries $upstream_addr or $upstream_status
+  bool hasUpstream() const;                       // carries $upstream_addr or $upstream_status
   bool hasTime() const;
   const std::string& text() const;  // the normalised format (quotes and escape= removed)
 
@@ -63,8 +63,21 @@ class AccessParser {
   const LogFormat& format(std::size_t i = 0) const { return formats_[i]; }
   std::size_t formatCount() const { return formats_.size(); }
 
+  // $time_local's date part of the line before and its day number: consecutive lines share
+  // their date, so most lines skip the calendar arithmetic. Internal to parse().
+  struct DateCache {
+    std::array<char, 11> key{};  // "16/Nov/2022"
+    int64_t days = 0;            // days since 1970-01-01
+    bool valid = false;
+  };
+
  private:
+  enum class Outcome : uint8_t { kFailed, kMatched, kMatchedUnescapedQuote };
+  Outcome parseWith(const LogFormat& format, std::string_view line, AccessRecord& out,
+                    ParseFailure& failure, bool check_quotes);
+
   std::vector<LogFormat> formats_;
+  DateCache date_cache_;
 };
 
 // "status at byte 57: expected 3 digits, found 'x'" — for logs, counters and scan's report.
