@@ -71,6 +71,8 @@ const char* describeShape(ValueShape shape) {
       return "addresses like \"10.0.0.1:80, 10.0.0.2:80\" or '-'";
     case ValueShape::kHostName:
       return "'/' (where the URI starts)";
+    case ValueShape::kToken:
+      return "an address or name (no spaces)";
     case ValueShape::kText:
       break;
   }
@@ -332,6 +334,30 @@ class Matcher {
         }
         values_[i] = line_.substr(pos, e - pos);
         choices_[choice_count_++] = Choice{static_cast<uint16_t>(i), pos, e};
+        pos = e + next.size();
+        return true;
+      }
+      case ValueShape::kToken: {
+        // Ends at the literal; a space before it means the line is not this format. No retry:
+        // a later occurrence of the literal would only take in more spaces.
+        const std::size_t e = v.last && next.empty() ? line_.size()
+                              : v.last ? (line_.size() >= pos + next.size() && line_.ends_with(next)
+                                              ? line_.size() - next.size()
+                                              : kNoMatch)
+                                       : findLiteral(line_, pos, next, json());
+        const std::size_t scan_end = e == kNoMatch ? line_.size() : e;
+        const void* space = std::memchr(line_.data() + pos, ' ', scan_end - pos);
+        if (space != nullptr) {
+          fail(i, v.name.c_str(),
+               static_cast<std::size_t>(static_cast<const char*>(space) - line_.data()),
+               describeShape(v.shape));
+          return false;
+        }
+        if (e == kNoMatch) {
+          fail(i, v.name.c_str(), line_.size(), v.next_desc.c_str());
+          return false;
+        }
+        values_[i] = line_.substr(pos, e - pos);
         pos = e + next.size();
         return true;
       }
@@ -831,6 +857,7 @@ AccessParser::Outcome AccessParser::parseWith(const LogFormat& format, std::stri
 bool AccessParser::parse(std::string_view line, AccessRecord& out, ParseFailure& failure) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  matched_format_ = 0;
   if (formats_.size() == 1) {
     return parseWith(formats_[0], line, out, failure, false) != Outcome::kFailed;
   }
@@ -843,10 +870,14 @@ bool AccessParser::parse(std::string_view line, AccessRecord& out, ParseFailure&
   for (std::size_t i = 0; i < formats_.size(); ++i) {
     const bool check = formats_[i].escape() == LogEscape::kDefault;
     const Outcome o = parseWith(formats_[i], line, out, i == 0 ? failure : scratch, check);
-    if (o == Outcome::kMatched) return true;
+    if (o == Outcome::kMatched) {
+      matched_format_ = i;
+      return true;
+    }
     if (o == Outcome::kMatchedUnescapedQuote && fallback == SIZE_MAX) fallback = i;
   }
   if (fallback == SIZE_MAX) return false;
+  matched_format_ = fallback;
   return parseWith(formats_[fallback], line, out, scratch, false) != Outcome::kFailed;
 }
 

@@ -44,6 +44,7 @@ enum class FieldKind : uint8_t {
 enum class ValueShape : uint8_t {
   kText,         // anything up to the next literal (first occurrence, retried on a later mismatch)
   kHostName,     // like kText, but also ends at '/' ($host$request_uri)
+  kToken,        // like kText, but never holds a space: addresses, host names, ports
   kStatus,       // 3 digits
   kTimeLocal,    // 16/Nov/2022:11:26:28 +0900
   kTimeIso8601,  // 2022-11-16T11:26:28+09:00

@@ -142,7 +142,7 @@ Classified classify(std::string_view name) {
     ValueShape shape;
   };
   static constexpr std::array kTable = {
-      Entry{"remote_addr", FieldKind::kRemoteAddr, ValueShape::kText},
+      Entry{"remote_addr", FieldKind::kRemoteAddr, ValueShape::kToken},
       Entry{"time_local", FieldKind::kTimeLocal, ValueShape::kTimeLocal},
       Entry{"time_iso8601", FieldKind::kTimeIso8601, ValueShape::kTimeIso8601},
       Entry{"msec", FieldKind::kMsec, ValueShape::kDecimal},
@@ -155,9 +155,9 @@ Classified classify(std::string_view name) {
       Entry{"request_method", FieldKind::kRequestMethod, ValueShape::kText},
       Entry{"server_protocol", FieldKind::kServerProtocol, ValueShape::kText},
       Entry{"status", FieldKind::kStatus, ValueShape::kStatus},
-      Entry{"host", FieldKind::kHost, ValueShape::kText},
+      Entry{"host", FieldKind::kHost, ValueShape::kToken},
       Entry{"http_host", FieldKind::kHost, ValueShape::kText},
-      Entry{"server_name", FieldKind::kHost, ValueShape::kText},
+      Entry{"server_name", FieldKind::kHost, ValueShape::kToken},
       Entry{"upstream_addr", FieldKind::kUpstreamAddr, ValueShape::kAddrList},
       Entry{"upstream_status", FieldKind::kUpstreamStatus, ValueShape::kStatusList},
       Entry{"request_time", FieldKind::kRequestTime, ValueShape::kDecimal},
@@ -178,6 +178,14 @@ Classified classify(std::string_view name) {
       Entry{"connection_requests", FieldKind::kExtra, ValueShape::kDecimal},
       Entry{"pid", FieldKind::kExtra, ValueShape::kDecimal},
       Entry{"server_port", FieldKind::kExtra, ValueShape::kDecimal},
+      // nginx validates these, so a space in one means the line is not this format (a docker
+      // prefix, a leading space): keeps such lines malformed instead of shifting every field.
+      Entry{"realip_remote_addr", FieldKind::kExtra, ValueShape::kToken},
+      Entry{"server_addr", FieldKind::kExtra, ValueShape::kToken},
+      Entry{"proxy_protocol_addr", FieldKind::kExtra, ValueShape::kToken},
+      Entry{"remote_port", FieldKind::kExtra, ValueShape::kToken},
+      Entry{"hostname", FieldKind::kExtra, ValueShape::kToken},
+      Entry{"scheme", FieldKind::kExtra, ValueShape::kToken},
   };
   for (const Entry& e : kTable) {
     if (e.name == name) return {e.kind, e.shape};

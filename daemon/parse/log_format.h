@@ -62,6 +62,8 @@ class AccessParser {
 
   const LogFormat& format(std::size_t i = 0) const { return formats_[i]; }
   std::size_t formatCount() const { return formats_.size(); }
+  // Which format the last successful parse() matched (several formats: for per-format counts).
+  std::size_t matchedFormat() const { return matched_format_; }
 
   // $time_local's date part of the line before and its day number: consecutive lines share
   // their date, so most lines skip the calendar arithmetic. Internal to parse().
@@ -78,6 +80,7 @@ class AccessParser {
 
   std::vector<LogFormat> formats_;
   DateCache date_cache_;
+  std::size_t matched_format_ = 0;
 };
 
 // "status at byte 57: expected 3 digits, found 'x'" — for logs, counters and scan's report.
