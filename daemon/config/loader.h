@@ -3,6 +3,7 @@
 // missing fields, dangling references, out-of-range thresholds, log_formats that don't compile.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,11 +23,22 @@ struct ConfigProblem {
 struct ConfigLoad {
   Config config;
   std::vector<ConfigProblem> problems;  // empty: config is valid
+  // Accepted but worth a look (a URL written in the file, an empty rules: list, no sinks ...).
+  // Warnings never make a config invalid; `gatewatch check` prints them after the problems.
+  std::vector<ConfigProblem> warnings;
   bool ok() const { return problems.empty(); }
 };
 
+// A config file is a few KiB; anything larger is the wrong file (a log?) and is refused before
+// parsing, which also bounds what a hostile file can make the YAML parser do.
+inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+// Problems beyond this are counted in one last message: the first ones are the useful ones.
+inline constexpr std::size_t kMaxConfigProblems = 100;
+
+// Problems and warnings come sorted by position. Environment variables in values are not
+// expanded: secrets are named by url_env / secret_env and read when the daemon starts.
 ConfigLoad loadConfigFile(const std::string& path);
-// `file_name` is only used in messages.
+// `file_name` is only used in messages. Never throws: every YAML error becomes a problem.
 ConfigLoad loadConfigText(std::string_view yaml_text, const std::string& file_name);
 
 }  // namespace gw
