@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/time.h"
@@ -81,5 +82,9 @@ struct ParseFailure {
   std::array<unsigned char, 4> found_bytes{};
   uint8_t found_len = 0;
 };
+
+// "status at byte 57: expected 3 digits, found 'x'" (also declared in parse/log_format.h; here so
+// error-log users need not include the access-log format).
+std::string describe(const ParseFailure& failure);
 
 }  // namespace gw

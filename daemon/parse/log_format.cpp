@@ -476,7 +476,11 @@ std::optional<Failure> compileText(std::string_view text, LogFormat::Impl& impl)
     // A quoted piece followed by a bare word: the text is a format that starts with a literal
     // quote ("$request" $status ...), given without nginx's quoting.
   }
-  // Verbatim: the text is the format itself; only a final newline is not part of it.
+  // Verbatim: the text is the format itself; only a final newline is not part of it, and
+  // leading spaces count (a format may begin with one) unless a directive or escape= was read.
+  if (!directive && i == b) {
+    while (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t')) --i;
+  }
   std::size_t end = text.size();
   while (end > i && (text[end - 1] == '\n' || text[end - 1] == '\r')) --end;
   for (std::size_t k = i; k < end; ++k) norm.push(text[k], k);
