@@ -25,8 +25,10 @@ int runCli(int argc, char** argv) {
                                             "its rotated files)");
   scan_cmd->add_option("-c,--config", scan.config_path, "config file: sources, formats, rules");
   scan_cmd->add_option("-f,--format", scan.formats,
-                       "log_format: 'combined', 'main', or the format text as in nginx.conf (repeat to try several)");
-  scan_cmd->add_option("-e,--error-log", scan.error_logs, "nginx error.log files or globs, shown with incidents");
+                       "log_format: 'combined', 'main', or the format text as in nginx.conf (repeat to try several)")
+      ->allow_extra_args(false);
+  scan_cmd->add_option("-e,--error-log", scan.error_logs, "nginx error.log files or globs, shown with incidents")
+      ->allow_extra_args(false);
   scan_cmd->add_option("--timezone", scan.timezone, "IANA zone of error.log times (default: the server's)");
   scan_cmd->add_flag("--json", scan.json, "print JSON instead of the report");
   scan_cmd->add_flag("--all-minutes", scan.all_minutes, "print every minute, not only those around incidents");

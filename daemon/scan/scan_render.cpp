@@ -10,6 +10,7 @@ namespace {
 constexpr int64_t kMinutesAroundIncident = 10;  // context rows before and after an incident
 constexpr std::size_t kAllMinutesUpTo = 120;     // a shorter span is shown whole
 constexpr std::size_t kShownLineBytes = 300;     // log lines in the report are cut here
+constexpr std::size_t kMaxRows = 72;             // rows of the picture before rows get wider
 
 struct Style {
   bool on;
@@ -189,6 +190,16 @@ void appendIncident(std::string& out, std::size_t n, const IncidentReport& inc, 
   }
 }
 
+// Rows of the picture: a minute each when that fits, else wider rows (aligned to the local clock)
+// so a quiet site's two-hour outage still fits a screen.
+int64_t rowMinutes(std::size_t minutes_shown, bool all_minutes) {
+  if (all_minutes) return 1;
+  for (int64_t step : {1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440}) {
+    if (minutes_shown <= std::size_t(step) * kMaxRows) return step;
+  }
+  return 1440;
+}
+
 void appendMinutes(std::string& out, const SourceTimeline& tl, const ScanResult& r,
                    const RenderOptions& options, const Style& st) {
   if (tl.minutes.empty()) return;
@@ -199,8 +210,7 @@ void appendMinutes(std::string& out, const SourceTimeline& tl, const ScanResult&
 
   // Which minutes to show: all of a short span, else those around this source's incidents.
   std::set<int64_t> shown_minutes;
-  const bool whole = options.all_minutes || span <= kAllMinutesUpTo;
-  if (whole) {
+  if (options.all_minutes || span <= kAllMinutesUpTo) {
     for (int64_t m = first; m <= last; ++m) shown_minutes.insert(m);
   } else {
     for (const IncidentReport& inc : r.incidents) {
@@ -215,29 +225,46 @@ void appendMinutes(std::string& out, const SourceTimeline& tl, const ScanResult&
       }
     }
   }
-  out += std::string("\n") + st.bold() + "Per minute — " + tl.source + st.reset() + st.dim() +
+  const int64_t step = rowMinutes(shown_minutes.size(), options.all_minutes);
+  const std::string unit = step == 1      ? "minute"
+                           : step < 60    ? std::to_string(step) + " minutes"
+                           : step == 60   ? "hour"
+                           : step < 1440  ? std::to_string(step / 60) + " hours"
+                                          : "day";
+  out += std::string("\n") + st.bold() + "Per " + unit + " — " + tl.source + st.reset() + st.dim() +
          "  (requests; █ upstream failures 502/503/504, ▒ other 5xx, ░ the rest)" + st.reset() + "\n";
   if (shown_minutes.empty()) {
     out += "  " + grouped(span) + " minutes without incidents (use --all-minutes to see them)\n";
     return;
   }
-  uint64_t peak = 1;
+  // Aggregate into rows; a row starts at a multiple of `step` in local time.
+  std::map<int64_t, MinuteCounts> rows;
   for (int64_t m : shown_minutes) {
-    auto it = tl.minutes.find(m);
-    if (it != tl.minutes.end()) peak = std::max(peak, it->second.requests);
+    const int64_t local = m + off;
+    const int64_t row = local - (((local % step) + step) % step) - off;
+    MinuteCounts& c = rows[row];
+    if (auto it = tl.minutes.find(m); it != tl.minutes.end()) {
+      c.requests += it->second.requests;
+      c.upstream_failures += it->second.upstream_failures;
+      c.other_5xx += it->second.other_5xx;
+      c.not_reached += it->second.not_reached;
+    }
   }
-  int64_t previous = shown_minutes.empty() ? 0 : *shown_minutes.begin() - 1;
+  uint64_t peak = 1;
+  for (const auto& [row, c] : rows) peak = std::max(peak, c.requests);
+  int64_t previous = rows.begin()->first - step;
   std::string last_date;
-  for (int64_t m : shown_minutes) {
-    if (m != previous + 1) out += std::string("  ") + st.dim() + "   ⋮ " + grouped(uint64_t(m - previous - 1)) + " minutes" + st.reset() + "\n";
-    previous = m;
-    const std::string date = dateLabel(m, off);
+  for (const auto& [row, c] : rows) {
+    if (row != previous + step) {
+      out += std::string("  ") + st.dim() + "   ⋮ " + grouped(uint64_t(row - previous - step)) +
+             " minutes not shown" + st.reset() + "\n";
+    }
+    previous = row;
+    const std::string date = dateLabel(row, off);
     if (date != last_date) {
       out += std::string("  ") + st.dim() + date + st.reset() + "\n";
       last_date = date;
     }
-    MinuteCounts c;
-    if (auto it = tl.minutes.find(m); it != tl.minutes.end()) c = it->second;
     const int width = options.bar_width;
     auto cells = [&](uint64_t n) {
       if (n == 0) return 0;
@@ -247,7 +274,7 @@ void appendMinutes(std::string& out, const SourceTimeline& tl, const ScanResult&
     const int other = cells(c.other_5xx);
     const int total = std::max(cells(c.requests), fail + other);
     char head[96];
-    std::snprintf(head, sizeof head, "  %s %10s %9s %6s  ", minuteLabel(m, off).c_str(), grouped(c.requests).c_str(),
+    std::snprintf(head, sizeof head, "  %s %10s %9s %6s  ", minuteLabel(row, off).c_str(), grouped(c.requests).c_str(),
                   c.upstream_failures ? grouped(c.upstream_failures).c_str() : "·",
                   c.upstream_failures ? percent(c.upstream_failures, c.requests).c_str() : "");
     out += head;
