@@ -12,6 +12,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Rows of `PRAGMA quick_check` output quoted in the message about a damaged file.
+constexpr int kIntegrityRowsReported = 3;
+
 // Why a file at the database path cannot be used as ours; empty when it can.
 struct Verdict {
   std::string damage;  // non-empty: move the file aside
@@ -48,7 +51,14 @@ Verdict inspect(Database& db) {
   auto row = check->step();
   if (!row) return fail(row.error());
   if (*row && check->columnText(0) != "ok") {
-    return {"the integrity check failed: " + std::string(check->columnText(0)), {}};
+    // quick_check lists problems one per row; the first few say enough.
+    std::string problems(check->columnText(0));
+    for (int i = 0; i < kIntegrityRowsReported; ++i) {
+      auto more = check->step();
+      if (!more || !*more) break;
+      problems += "; " + std::string(check->columnText(0));
+    }
+    return {"the integrity check failed: " + problems, {}};
   }
   return {};
 }

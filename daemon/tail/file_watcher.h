@@ -69,6 +69,8 @@ class FileWatcher {
   virtual void unwatch(WatchHandle handle) = 0;
   // Stops reading events for good (shutdown); no callback runs after this returns.
   virtual void close() = 0;
+  // Times the kernel queue overflowed (events lost, everything re-checked).
+  virtual uint64_t overflows() const { return 0; }
 };
 
 // The inotify backend (Linux), reading events through Boost.Asio: no polling loop. Fails only

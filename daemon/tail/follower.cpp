@@ -101,11 +101,10 @@ struct TailedFile {
   };
 
   TailedFile(std::string p, FileId i, std::size_t max_line)
-      : path(std::move(p)), id(i), row_id(i), splitter(max_line) {}
+      : path(std::move(p)), id(i), splitter(max_line) {}
 
   std::string path;
-  FileId id;
-  FileId row_id;  // identity its checkpoint row is kept under (the original file's, for a .gz)
+  FileId id;  // also the key of its checkpoint row (a .gz's own, once resumed from it)
   UniqueFd fd;
   GzHandle gz;
   LineSplitter splitter;
@@ -115,6 +114,7 @@ struct TailedFile {
   bool check = true;  // needs a look and a read
   bool eof = false;   // the last read reached the end
   bool read_error_reported = false;
+  bool watch_warned = false;
   SteadyTime last_activity{};
   std::optional<Checkpoint> staged;  // the row as last staged
 };
@@ -197,19 +197,20 @@ void Follower::armDirectory() {
     dir_present_ = present;
     return;
   }
+  structure_changed_ = true;
   if (dir_handle_ != 0) watcher_.unwatch(dir_handle_);
   dir_handle_ = 0;
   WatchResult r = watcher_.watchDirectory(target, *this);
-  const bool was_degraded_dir = watched_path_ == target && !dir_handle_;
-  (void)was_degraded_dir;
   if (r.ok()) {
     dir_handle_ = r.handle;
-  } else {
-    degraded_ = true;
+    if (dir_watch_warned_) spdlog::info("tail: path={} watching {} again", source_.path, target);
+    dir_watch_warned_ = false;
+  } else if (!dir_watch_warned_ || watched_path_ != target) {
+    dir_watch_warned_ = true;
     counters_.countError(r.failure == WatchFailure::kLimit ? TailErrorKind::kWatchLimit
                                                            : TailErrorKind::kPermission);
     spdlog::warn("tail: path={} {}; checking it every {} instead", source_.path, r.message,
-                 formatDuration(std::min<Millis>(config_.safety_check, Millis{1000})));
+                 formatDuration(pollInterval()));
   }
   if (!present && (watched_path_ != target || dir_present_)) {
     spdlog::info("tail: path={} directory {} does not exist (yet); watching {} for it",
@@ -259,6 +260,7 @@ TailedFile* Follower::findOpen(const FileId& id) {
 
 void Follower::markRotated(TailedFile& file, const char* how) {
   file.role = TailedFile::Role::kRotated;
+  structure_changed_ = true;
   file.check = true;
   ++counters_.rotations;
   spdlog::info("tail: path={} inode={} rotated ({}); reading it to its end", file.path,
@@ -445,7 +447,6 @@ std::unique_ptr<TailedFile> Follower::openGzip(const DirEntry& entry, const Chec
     head.resize(std::min<std::size_t>(head.size(), kHeadBytes));
   }
   auto file = std::make_unique<TailedFile>(path, entry.id, config_.max_line_bytes);
-  if (cp != nullptr) file->row_id = FileId{cp->dev, cp->inode};
   file->gz = std::move(gz);
   file->role = TailedFile::Role::kCompressed;
   file->size = entry.size;
@@ -454,67 +455,88 @@ std::unique_ptr<TailedFile> Follower::openGzip(const DirEntry& entry, const Chec
   return file;
 }
 
+Resume Follower::probe(const DirEntry& entry, const Checkpoint& cp) const {
+  const std::string path = dir_ + "/" + entry.name;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Resume::kResumeAt;  // unreadable: openMatch reports it and retries
+  Candidate candidate{entry.id, entry.size, std::nullopt, std::nullopt};
+  if (auto head = readAt(fd.get(), 0, cp.head_len)) candidate.head = fingerprintOf(*head);
+  if (cp.offset >= cp.marker_len) {
+    if (auto m = readAt(fd.get(), cp.offset - cp.marker_len, cp.marker_len)) {
+      candidate.marker = fingerprintOf(*m);
+    }
+  }
+  return resumeDecision(cp, candidate);
+}
+
 void Follower::resumeRotated(const std::vector<DirEntry>& entries) {
-  // Checkpoints whose file is no longer at a matching name: look among the siblings.
+  // Checkpoints whose file is no longer at a matching name: look among the siblings, by inode
+  // and fingerprint, then inside the .gz files by fingerprint.
   std::vector<std::unique_ptr<TailedFile>> resumed;
   int64_t newest_commit_ms = 0;
-  int64_t resumed_mtime_ms = 0;
   bool any_unfinished = false;
-  std::vector<FileId> gone;
-  for (auto& [id, cp] : known_) {
+  std::vector<Checkpoint> rows;
+  for (const auto& [id, cp] : known_) rows.push_back(cp);
+  std::sort(rows.begin(), rows.end(),
+            [](const Checkpoint& a, const Checkpoint& b) { return a.updated_ms < b.updated_ms; });
+  for (const Checkpoint& cp : rows) {
+    const FileId id{cp.dev, cp.inode};
     newest_commit_ms = std::max(newest_commit_ms, cp.updated_ms);
-    const auto at = std::find_if(entries.begin(), entries.end(),
-                                 [&](const DirEntry& e) { return e.id == id && !e.gzip; });
-    if (at != entries.end() && at->matches) continue;  // openMatch resumes it
+    auto at = std::find_if(entries.begin(), entries.end(),
+                           [&](const DirEntry& e) { return e.id == id && !e.gzip; });
+    if (at != entries.end() && probe(*at, cp) != Resume::kResumeAt) {
+      // The inode now belongs to another file (ours was deleted or compressed, the inode
+      // reused): that file is new, and ours is looked for elsewhere.
+      spdlog::info("tail: path={} inode={} now holds another file than the checkpoint's",
+                   dir_ + "/" + at->name, cp.inode);
+      known_.erase(id);
+      at = entries.end();
+    } else if (at != entries.end() && at->matches) {
+      continue;  // still at a matching name: openMatch resumes it
+    }
     if (cp.state == CheckpointState::kDone) {
-      if (at == entries.end()) gone.push_back(id);  // read to its end and gone: forget it
+      // Read to its end: remembered while it exists, forgotten once gone.
+      if (at == entries.end()) {
+        erased_.push_back(cp);
+        known_.erase(id);
+      }
       continue;
     }
     any_unfinished = true;
     std::unique_ptr<TailedFile> file;
     if (at != entries.end()) {
-      file = openPlain(*at, false, /*resume_only=*/true);  // erases the row from known_ on a match
-      if (file) {
-        ++counters_.resumed_from_rotated;
-        resumed_mtime_ms = std::max(resumed_mtime_ms, at->mtime_ms);
-      }
+      file = openPlain(*at, false, /*resume_only=*/true);  // consumes the row on a match
+      if (file) ++counters_.resumed_from_rotated;
     }
     if (!file) {
       for (const DirEntry& e : entries) {
         if (!e.gzip) continue;
         file = openGzip(e, &cp);
-        if (file) {
-          ++counters_.resumed_from_gzip;
-          resumed_mtime_ms = std::max(resumed_mtime_ms, e.mtime_ms);
-          spdlog::info(
-              "tail: path={} inode={} was rotated and compressed while stopped; reading {} "
-              "from offset {}",
-              cp.path, cp.inode, file->path, cp.offset);
-          break;
-        }
+        if (!file) continue;
+        // Its row moves to the .gz's own identity: the old inode may already be reused.
+        ++counters_.resumed_from_gzip;
+        known_.erase(id);
+        erased_.push_back(cp);
+        spdlog::info(
+            "tail: path={} inode={} was rotated and compressed while stopped; reading {} "
+            "from offset {}",
+            cp.path, cp.inode, file->path, cp.offset);
+        break;
       }
     }
     if (file) {
       resumed.push_back(std::move(file));
-    } else {
-      if (cp.size > cp.offset) {
-        spdlog::warn(
-            "tail: path={} inode={} had {} unread bytes at the last checkpoint but is gone "
-            "(not found among the files in {}); those lines are lost",
-            cp.path, cp.inode, cp.size - cp.offset, dir_);
-      }
-      gone.push_back(id);
+      continue;
     }
+    if (cp.size > cp.offset) {
+      spdlog::warn(
+          "tail: path={} inode={} had {} unread bytes at the last checkpoint but is gone (not "
+          "found among the files in {}); those lines are lost",
+          cp.path, cp.inode, cp.size - cp.offset, dir_);
+    }
+    erased_.push_back(cp);
+    known_.erase(id);
   }
-  (void)resumed_mtime_ms;
-  for (const FileId& id : gone) {
-    auto it = known_.find(id);
-    if (it == known_.end()) continue;
-    erased_.push_back(it->second);
-    known_.erase(it);
-  }
-  // known_ entries consumed by openPlain were erased there; gz rows: drop them from known_.
-  for (const auto& f : resumed) known_.erase(f->row_id);
 
   // Generations rotated out after our last commit that we never saw (a plain path rotated
   // twice while stopped): they hold lines written while we were away. Read them whole, oldest
@@ -552,20 +574,8 @@ void Follower::resumeRotated(const std::vector<DirEntry>& entries) {
 
 void Follower::adopt(std::unique_ptr<TailedFile> file, bool front) {
   ++counters_.files_opened;
-  if (file->fd) {
-    WatchResult r = watcher_.watchOpenFile(file->fd.get(), file->path, *this);
-    if (r.ok()) {
-      file->watch = r.handle;
-    } else {
-      if (!degraded_) {
-        spdlog::warn("tail: path={} {}; checking it every {} instead", file->path, r.message,
-                     formatDuration(std::min<Millis>(config_.safety_check, Millis{1000})));
-      }
-      degraded_ = true;
-      counters_.countError(r.failure == WatchFailure::kLimit ? TailErrorKind::kWatchLimit
-                                                             : TailErrorKind::kIo);
-    }
-  }
+  structure_changed_ = true;
+  watchFile(*file);
   spdlog::debug("tail: path={} inode={} opened at offset {}", file->path, file->id.inode,
                 file->splitter.lineOffset());
   file->check = true;
@@ -576,12 +586,46 @@ void Follower::adopt(std::unique_ptr<TailedFile> file, bool front) {
   }
 }
 
+void Follower::watchFile(TailedFile& file) {
+  if (!file.fd || file.watch != 0) return;
+  WatchResult r = watcher_.watchOpenFile(file.fd.get(), file.path, *this);
+  if (r.ok()) {
+    file.watch = r.handle;
+    return;
+  }
+  if (!file.watch_warned) {
+    file.watch_warned = true;
+    spdlog::warn("tail: path={} {}; checking it every {} instead", file.path, r.message,
+                 formatDuration(pollInterval()));
+    counters_.countError(r.failure == WatchFailure::kLimit ? TailErrorKind::kWatchLimit
+                                                           : TailErrorKind::kIo);
+  }
+}
+
+bool Follower::degraded() const {
+  if (bad_pattern_) return false;
+  if (dir_handle_ == 0) return true;
+  return std::any_of(files_.begin(), files_.end(),
+                     [](const auto& f) { return f->fd && f->watch == 0; });
+}
+
+Millis Follower::pollInterval() const {
+  return std::min<Millis>(config_.safety_check, kDegradedPollInterval);
+}
+
+std::string Follower::awaitedName() const {
+  // The component below the watched ancestor that leads to our directory.
+  const fs::path rel = fs::path(dir_).lexically_relative(watched_path_);
+  return rel.empty() ? std::string() : rel.begin()->string();
+}
+
 void Follower::onWatchEvent(WatchHandle handle, const WatchEvent& event) {
   if (handle == dir_handle_) {
     if ((event.what & kWatchSelfGone) != 0 || (event.name.empty() && event.what != 0)) {
       dir_check_pending_ = true;
     } else if (!dir_present_) {
-      dir_check_pending_ = true;  // something appeared in an ancestor: maybe our directory
+      if (event.name != awaitedName()) return;  // a busy ancestor (/tmp, /var/log): not ours
+      dir_check_pending_ = true;
     } else if ((event.what & kWatchChild) != 0 && isCandidate(event.name)) {
       rescan_pending_ = true;
     } else {
@@ -611,16 +655,23 @@ void Follower::deliver(TailedFile& file, const LineSplitter::Piece& piece, LineC
   Line line;
   line.source = index_;
   line.path = file.path;
-  line.file = file.row_id;
+  line.file = file.id;
   line.end_offset = piece.end_offset;
   line.text = piece.text;
   line.cut = piece.cut;
   if (piece.cut) {
     ++counters_.lines_cut;
-    spdlog::warn(
-        "tail: path={} inode={} line ending at offset {} is longer than max_line_bytes ({}); "
-        "delivered cut to that length",
-        file.path, file.id.inode, piece.end_offset, config_.max_line_bytes);
+    // Log content is attacker-controlled: one warning per kCutWarnInterval, with a count.
+    const auto now = clock_.steadyNow();
+    ++cut_unreported_;
+    if (now - last_cut_warning_ >= kCutWarnInterval || last_cut_warning_ == SteadyTime{}) {
+      spdlog::warn(
+          "tail: path={} inode={} {} line(s) longer than max_line_bytes ({}) were cut to that "
+          "length (the latest ending at offset {})",
+          file.path, file.id.inode, cut_unreported_, config_.max_line_bytes, piece.end_offset);
+      last_cut_warning_ = now;
+      cut_unreported_ = 0;
+    }
   }
   ++counters_.lines_delivered;
   consumer.onLine(line);
@@ -714,6 +765,7 @@ bool Follower::readChunk(TailedFile& file, LineConsumer& consumer, std::size_t& 
       return false;
     }
   }
+  const uint64_t nul_before = file.splitter.nulBytesSkipped();
   file.splitter.commit(static_cast<std::size_t>(n));
   counters_.bytes_read += static_cast<uint64_t>(n);
   if (n > 0) file.last_activity = clock_.steadyNow();
@@ -721,6 +773,7 @@ bool Follower::readChunk(TailedFile& file, LineConsumer& consumer, std::size_t& 
     deliver(file, *piece, consumer);
     ++lines;
   }
+  counters_.nul_bytes_skipped += file.splitter.nulBytesSkipped() - nul_before;
   file.eof = static_cast<std::size_t>(n) < room.size();
   return !file.eof;
 }
@@ -743,6 +796,7 @@ void Follower::closeFile(std::size_t index, LineConsumer& consumer, std::size_t&
   // it later. A deleted or compressed one only needs its row to say "finished".
   if (file.role == TailedFile::Role::kRotated) remember(cp);
   ++counters_.files_closed;
+  structure_changed_ = true;
   files_.erase(files_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
@@ -781,6 +835,10 @@ void Follower::housekeeping(LineConsumer& consumer, std::size_t& lines) {
                                                    : "rotated, drained and quiet";
       }
     }
+    if (!close && f.eof && !f.check && f.splitter.held() == 0 &&
+        now - f.last_activity >= kIdleBufferRelease) {
+      f.splitter.release();  // an idle log keeps no read buffer
+    }
     if (close) {
       closeFile(i, consumer, lines, why);
     } else {
@@ -809,7 +867,10 @@ std::size_t Follower::turn(LineConsumer& consumer, bool& more) {
     full_check_pending_ = false;
     dir_check_pending_ = true;
     rescan_pending_ = true;
-    for (auto& f : files_) f->check = true;
+    for (auto& f : files_) {
+      f->check = true;
+      watchFile(*f);  // a watch that failed (limit reached) may succeed now
+    }
   }
   if (dir_check_pending_) {
     dir_check_pending_ = false;
@@ -841,8 +902,8 @@ std::size_t Follower::turn(LineConsumer& consumer, bool& more) {
 Checkpoint Follower::checkpointOf(const TailedFile& file, int64_t now_ms) const {
   Checkpoint cp;
   cp.source = source_.key;
-  cp.dev = file.row_id.dev;
-  cp.inode = file.row_id.inode;
+  cp.dev = file.id.dev;
+  cp.inode = file.id.inode;
   cp.path = file.path;
   cp.offset = file.splitter.lineOffset();
   cp.size = file.role == TailedFile::Role::kCompressed ? cp.offset : file.size;

@@ -23,6 +23,7 @@
 #include "tail/file_watcher.h"
 #include "tail/line.h"
 #include "tail/line_splitter.h"
+#include "tail/reconcile.h"
 #include "tail/tail_counters.h"
 
 namespace gw {
@@ -41,6 +42,12 @@ inline constexpr std::chrono::milliseconds kDeletedQuiet{1000};
 // Closed files remembered per follower (to recognise a rotated file already read when a glob
 // matches it again); the oldest are forgotten beyond this.
 inline constexpr std::size_t kMaxRememberedFiles = 256;
+// A file idle this long gives its read buffer back (max_line_bytes + one chunk).
+inline constexpr std::chrono::milliseconds kIdleBufferRelease{60'000};
+// Overlong lines (attacker-controlled content) are reported at most this often, with a count.
+inline constexpr std::chrono::milliseconds kCutWarnInterval{60'000};
+// A path whose watch could not be set is checked this often instead (see tail_service.h).
+inline constexpr std::chrono::milliseconds kDegradedPollInterval{1000};
 
 struct TailedFile;  // one open file; defined in follower.cpp
 
@@ -72,7 +79,9 @@ class Follower final : public WatchListener {
   bool stageCheckpoints(CheckpointStore& store, int64_t now_ms);
 
   // True while some watch could not be set (limit reached, permission): checked periodically.
-  bool degraded() const { return degraded_; }
+  bool degraded() const;
+  // Whether files were opened, rotated or closed since the last call (a checkpoint is due).
+  bool takeStructureChanged() { return std::exchange(structure_changed_, false); }
   const TailCounters& counters() const { return counters_; }
   std::vector<PathLag> lag() const;
   const TailSource& source() const { return source_; }
@@ -105,6 +114,8 @@ class Follower final : public WatchListener {
   bool nameMatches(std::string_view name) const;
   bool isCandidate(std::string_view name) const;
   void resumeRotated(const std::vector<DirEntry>& entries);
+  // Whether the file at `entry` is the checkpoint's (inode and fingerprints).
+  Resume probe(const DirEntry& entry, const Checkpoint& cp) const;
   void openMatch(const DirEntry& entry, bool startup);
   // Opens a plain file; `resume_only`: open it only if it resumes a checkpoint.
   std::unique_ptr<TailedFile> openPlain(const DirEntry& entry, bool apply_start_at,
@@ -113,6 +124,8 @@ class Follower final : public WatchListener {
   std::unique_ptr<TailedFile> openGzip(const DirEntry& entry, const Checkpoint* cp);
   void adopt(std::unique_ptr<TailedFile> file, bool front);
   void watchFile(TailedFile& file);
+  Millis pollInterval() const;
+  std::string awaitedName() const;
   void look(TailedFile& file, LineConsumer& consumer, std::size_t& lines);
   bool readChunk(TailedFile& file, LineConsumer& consumer, std::size_t& lines);
   void deliver(TailedFile& file, const LineSplitter::Piece& piece, LineConsumer& consumer);
@@ -140,7 +153,8 @@ class Follower final : public WatchListener {
   std::string watched_path_;  // dir_ or its nearest existing ancestor
   FileId watched_id_;
   bool dir_present_ = false;
-  bool degraded_ = false;
+  bool dir_watch_warned_ = false;
+  bool structure_changed_ = false;
 
   bool first_run_ = true;
   bool rescan_pending_ = false;
@@ -153,6 +167,8 @@ class Follower final : public WatchListener {
   std::vector<Checkpoint> closed_rows_;             // rows of files closed since the last stage
   std::map<std::string, Denied> denied_;            // unreadable paths, reported once
   TailCounters counters_;
+  std::chrono::steady_clock::time_point last_cut_warning_{};
+  uint64_t cut_unreported_ = 0;
 };
 
 }  // namespace gw

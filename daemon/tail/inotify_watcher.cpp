@@ -61,6 +61,8 @@ class InotifyWatcher final : public FileWatcher {
     }
   }
 
+  uint64_t overflows() const override { return state_->overflows; }
+
   void close() override {
     State& s = *state_;
     if (s.closed) return;
@@ -83,6 +85,7 @@ class InotifyWatcher final : public FileWatcher {
     boost::asio::posix::stream_descriptor descriptor;
     int fd;
     bool closed = false;
+    uint64_t overflows = 0;
     WatchHandle next_handle = 1;
     std::map<WatchHandle, Registration> handles;
     std::map<int, std::vector<WatchHandle>> by_wd;
@@ -172,6 +175,10 @@ class InotifyWatcher final : public FileWatcher {
       const char* name_ptr = s.buffer + pos + sizeof(inotify_event);
       pos += sizeof(inotify_event) + header.len;
       if ((header.mask & IN_Q_OVERFLOW) != 0) {
+        ++s.overflows;
+        spdlog::warn(
+            "tail: the inotify event queue overflowed (more than fs.inotify.max_queued_events "
+            "events unread); re-checking every followed file");
         broadcastOverflow(s);
         continue;
       }

@@ -42,7 +42,7 @@ void LineSplitter::compact() {
   const std::size_t held_bytes = end_ - begin_;
   if (held_bytes > 0) std::memmove(buf_.get(), buf_.get() + begin_, held_bytes);
   base_offset_ += begin_;
-  scan_ -= begin_;
+  scan_ = scan_ > begin_ ? scan_ - begin_ : 0;
   begin_ = 0;
   end_ = held_bytes;
 }

@@ -136,6 +136,9 @@ void TailService::runTurn() {
       armCheckpointTimer();
     }
   }
+  bool changed = false;
+  for (auto& f : followers_) changed = f->takeStructureChanged() || changed;
+  if (changed) armCheckpointTimer();
   armGraceTimer();
   if (more) {
     wake();
@@ -235,6 +238,7 @@ void TailService::stop() {
 TailCounters TailService::counters() const {
   TailCounters total = service_counters_;
   for (const auto& f : followers_) total += f->counters();
+  if (watcher_) total.queue_overflows += watcher_->overflows();
   return total;
 }
 

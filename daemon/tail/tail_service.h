@@ -21,9 +21,6 @@
 
 namespace gw {
 
-// A path checked this often while its watch could not be set (watch limit, permissions):
-// polling then stands in for inotify, so it must be frequent enough for alerting.
-inline constexpr Millis kDegradedPollInterval{1000};
 // Repeated checkpoint failures (disk full) are logged at most this often.
 inline constexpr Millis kCheckpointWarnInterval{60'000};
 
