@@ -14,6 +14,9 @@
 
 namespace gw {
 
+// Live daemons pass this as DetectorOptions::max_skew (product.md, Time).
+constexpr Millis kLiveMaxSkew{std::chrono::seconds(60)};
+
 struct DetectorOptions {
   // Live: a record time more than this far from `now` is taken as `now` (buffering, wrong
   // timezone, a skewed clock). Zero (scan): record times are used as they are.
@@ -24,6 +27,11 @@ struct DetectorCounters {
   uint64_t records = 0;
   uint64_t skew_clamped = 0;   // records whose time was replaced by now
   uint64_t groups_evicted = 0;
+  uint64_t open_groups_evicted = 0;  // of those, pending or firing ones (every group was open):
+                                     // the incident is dropped without a resolved event
+  uint64_t late_records = 0;    // (record, rule) pairs older than the rule's window: left out of it
+  uint64_t error_records = 0;   // error.log records observed
+  uint64_t unknown_source = 0;  // records whose source index is past source_names: ignored
 };
 
 class Detector {
@@ -49,6 +57,8 @@ class Detector {
   std::vector<IncidentEvent> openIncidents() const;
 
   const DetectorCounters& counters() const;
+  // Groups held now, over every rule (each rule holds at most its max_groups).
+  std::size_t groupCount() const;
 
   struct Impl;
 

@@ -20,7 +20,9 @@ const char* toString(EventKind kind);
 struct WindowStats {
   uint64_t requests = 0;  // requests the rule counted in the window (excludes never-reached-upstream)
   uint64_t errors = 0;    // of which failures by the rule's statuses
-  std::map<uint16_t, uint64_t> by_status;  // every status counted in the window
+  // Every status counted in the window. A window keeps 8 statuses apart at a time
+  // (traffic_window.h); beyond that, the others are summed under status 0, "other".
+  std::map<uint16_t, uint64_t> by_status;
   double ratio() const { return requests ? double(errors) / double(requests) : 0.0; }
 };
 

@@ -1,0 +1,77 @@
+// TrafficWindow: requests, failures and (optionally) the status breakdown of one group over a
+// sliding span, kept as running totals over a BucketRing so that adding a request and reading
+// the totals are O(1). It also remembers, per bucket, the time of its earliest failure, which is
+// what an incident's started_at is read from.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "common/time.h"
+#include "detect/bucket_ring.h"
+#include "detect/incident_event.h"
+
+namespace gw {
+
+// Distinct statuses a window keeps apart; the rest are summed under status 0 ("other"). A slot
+// is reused once its status has left the window, so this bounds the statuses of one window, not
+// of all time. Eight covers a busy site's usual 200/204/301/302/304/404/499/502 mix.
+constexpr std::size_t kStatusSlots = 8;
+
+// A window's totals at one moment, as plain values: copying one (the incident's peak) allocates
+// nothing. Turned into WindowStats only when an event is built.
+struct WindowSnapshot {
+  struct StatusCount {
+    uint16_t status = 0;
+    uint64_t count = 0;
+  };
+  uint64_t requests = 0;
+  uint64_t failures = 0;
+  std::array<StatusCount, kStatusSlots + 1> statuses{};  // the last one is "other" (status 0)
+  WindowStats toStats() const;
+};
+
+class TrafficWindow {
+ public:
+  // keep_statuses: also keep the status breakdown (the window an event reports).
+  TrafficWindow(Millis span, bool keep_statuses);
+
+  // Counts one request at `t`. False when `t` is older than the window: nothing counted.
+  bool add(Timestamp t, bool failure, uint16_t status);
+  // Moves the window to `now`, dropping what left it.
+  void advance(Timestamp now);
+  void clear();
+
+  // Running totals as of the last add() or advance().
+  uint64_t requests() const { return requests_; }
+  uint64_t failures() const { return failures_; }
+  WindowSnapshot current() const;
+  // The totals of the window ending at `now`, without moving it (for const readers).
+  WindowSnapshot at(Timestamp now) const;
+  // The earliest failure inside the window ending at `now`.
+  std::optional<Timestamp> earliestFailure(Timestamp now) const;
+
+  Millis span() const { return counts_.span(); }
+
+ private:
+  struct CountCell {
+    static constexpr uint32_t kNoFailure = UINT32_MAX;
+    uint32_t requests = 0;
+    uint32_t failures = 0;
+    uint32_t first_failure_ms = kNoFailure;  // offset of the earliest failure from the bucket start
+  };
+  using StatusCell = std::array<uint32_t, kStatusSlots + 1>;
+
+  std::size_t slotFor(uint16_t status);
+
+  BucketRing<CountCell> counts_;
+  std::unique_ptr<BucketRing<StatusCell>> statuses_;  // same geometry as counts_; null if not kept
+  std::array<uint16_t, kStatusSlots> slot_status_{};
+  std::array<uint64_t, kStatusSlots + 1> slot_total_{};
+  uint64_t requests_ = 0;
+  uint64_t failures_ = 0;
+};
+
+}  // namespace gw
