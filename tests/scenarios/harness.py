@@ -227,6 +227,10 @@ class Output:
                 if self.count_only:
                     self.total += body.count(b"\n") + 1
                     self.last_line = body[body.rfind(b"\n") + 1:]
+                    if b"MARK " in body:  # rare: readiness markers
+                        for ln in body.split(b"\n"):
+                            if ln.startswith(b"MARK "):
+                                self.markers.add(ln[5:].decode(errors="replace"))
                 else:
                     for ln in body.split(b"\n"):
                         self._line(ln, now)
@@ -386,6 +390,38 @@ class Follower:
         return "\n".join(list(self.stderr_lines)[-n:])
 
 
+def stack_of(pid):
+    """With GW_GDB_ON_HANG=1 and gdb installed: the threads' stacks of a process that missed a
+    barrier while alive (a hang), for the failure report. Empty otherwise."""
+    if not os.environ.get("GW_GDB_ON_HANG") or not shutil.which("gdb"):
+        return ""
+    r = subprocess.run(["gdb", "-q", "-p", str(pid), "-batch", "-ex", "thread apply all bt 30"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    lines = [ln for ln in r.stdout.decode(errors="replace").splitlines() if ln.startswith(("#", "Thread"))]
+    return "\nstacks:\n" + "\n".join(lines[:120])
+
+
+def explain(fol):
+    """Context manager: a BarrierTimeout inside gets the follower's exit status and stderr appended."""
+    return _Explain(fol)
+
+
+class _Explain:
+    def __init__(self, fol):
+        self.fol = fol
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if isinstance(exc, BarrierTimeout) and self.fol.proc is not None:
+            alive = self.fol.proc.poll() is None
+            raise BarrierTimeout("%s\n%s %s; its stderr (last lines):\n%s%s" % (
+                exc, self.fol.name, "still running" if alive else "exited with %s" % self.fol.proc.poll(),
+                self.fol.stderr_tail(), stack_of(self.fol.pid) if alive else "")) from None
+        return False
+
+
 class ProbeFollower(Follower):
     """gatewatch_tail_probe: prints delivered lines on stdout, `...: ready` on stderr."""
 
@@ -399,16 +435,27 @@ class ProbeFollower(Follower):
         self.extra = list(extra)
 
     def command(self):
-        return [self.binary, "--state-dir", self.state_dir, "--start-at", self.start_at] + self.extra + self.paths
+        # GW_PROBE_PREFIX (e.g. "gdb -q -batch -ex run -ex bt --args") wraps the probe for debugging.
+        prefix = os.environ.get("GW_PROBE_PREFIX", "").split()
+        return prefix + [self.binary, "--state-dir", self.state_dir, "--start-at", self.start_at] + self.extra + self.paths
 
     def wait_ready(self, timeout=DEFAULT_BARRIER_S):
         deadline = time.monotonic() + timeout
         while not self.ready_event.wait(0.2):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 break
+        if self.ready_event.is_set() and not self.err_thread.is_alive():
+            # stderr ended: the process is exiting; let it be reaped so the report has its status
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         if not any("gatewatch_tail_probe: ready" in s for s in self.stderr_lines):
+            alive = self.proc.poll() is None
             raise BarrierTimeout("the probe did not print 'gatewatch_tail_probe: ready' within %.0f s "
-                                 "(exit code %s); its stderr:\n%s" % (timeout, self.proc.poll(), self.stderr_tail()))
+                                 "(%s); its stderr:\n%s%s" % (
+                                     timeout, "still running" if alive else "exit code %s" % self.proc.poll(),
+                                     self.stderr_tail(), stack_of(self.pid) if alive else ""))
 
 
 class TailFollower(Follower):
@@ -524,7 +571,12 @@ def writer_main(argv):
     ap.add_argument("--batch", type=int, default=1, help="lines per write(2); nginx without buffer= writes 1")
     ap.add_argument("--limit", type=int, default=0, help="stop by itself after this many lines (0: on SIGTERM)")
     ap.add_argument("--record", help="write the monotonic ns of each line here at exit (int64 array)")
+    ap.add_argument("--fast", action="store_true",
+                    help="throughput mode: write --batch lines per write(2) from a pre-built block as fast as "
+                         "possible; sequence numbers repeat modulo the block, only the count is meaningful")
     a = ap.parse_args(argv)
+    if a.fast:
+        return fast_writer(a)
 
     state = {"stop": False, "reopen_at": None}
 
@@ -604,6 +656,39 @@ def writer_main(argv):
     return 0
 
 
+def fast_writer(a):
+    """Appends --limit lines, --batch per write(2), from a pre-built block: the writer costs next to
+    nothing, so a throughput run measures the follower, not Python's line formatting."""
+    block_lines = 4096
+    batch = max(1, min(a.batch, block_lines))
+    block = [b"%s %d g=1 t=0 %s\n" % (a.id.encode(), i, PAD_B) for i in range(block_lines)]
+    chunks = [b"".join(block[i:i + batch]) for i in range(0, block_lines, batch)]
+    fd = os.open(a.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    sys.stdout.write("READY %d\n" % os.getpid())
+    sys.stdout.flush()
+    go = sys.stdin.readline()  # the bench says when to start, after sampling the follower's CPU
+    del go
+    t0 = time.monotonic_ns()
+    seq = 0
+    i = 0
+    while seq < a.limit:
+        c = chunks[i % len(chunks)]
+        n = c.count(b"\n")
+        if seq + n > a.limit:  # the last, partial chunk
+            n = a.limit - seq
+            c = b"".join(block[:n])
+        os.write(fd, c)
+        seq += n
+        i += 1
+    t1 = time.monotonic_ns()
+    os.write(fd, b"%s END %d\n" % (a.id.encode(), seq))
+    os.close(fd)
+    sys.stdout.write(json.dumps({"count": seq, "gens": [[1, 0, t0]], "write_start_ns": t0, "write_end_ns": t1})
+                     + "\n")
+    sys.stdout.flush()
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # logrotate.
 
@@ -614,10 +699,21 @@ def secure_dir(path):
     return path
 
 
+def require_tool(name, package):
+    """A missing tool fails the test with the fix, rather than skipping it."""
+    path = shutil.which(name) or next((p for p in ("/usr/sbin/" + name, "/sbin/" + name) if os.access(p, os.X_OK)),
+                                      None)
+    if not path:
+        raise AssertionError("%s not found: install the Debian package %s (apt-get install %s)" % (
+            name, package, package))
+    return path
+
+
 class LogRotate:
     """Real logrotate with its own config (0644 in a 0755 dir) and state file, forced with -f."""
 
     def __init__(self, workdir, conf_text, name="logrotate"):
+        self.binary = require_tool("logrotate", "logrotate")
         d = secure_dir(os.path.join(workdir, name))
         self.conf = os.path.join(d, "rotate.conf")
         self.state = os.path.join(d, "state")
@@ -628,7 +724,7 @@ class LogRotate:
 
     def run(self):
         t0 = time.monotonic_ns()
-        r = subprocess.run(["logrotate", "-f", "-s", self.state, self.conf], stdin=subprocess.DEVNULL,
+        r = subprocess.run([self.binary, "-f", "-s", self.state, self.conf], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         t1 = time.monotonic_ns()
         if r.returncode != 0:
@@ -722,7 +818,7 @@ def check(runs, wid, written):
     return {
         "written": written, "delivered": delivered, "lost": len(lost), "lost_seqs": lost,
         "lost_ranges": ranges(lost), "duplicates": len(dups), "dup_seqs": sorted(dups),
-        "dup_ranges": ranges(sorted(dups)), "order_errors": order_errors, "cross_file_reorders": cross,
+        "dup_ranges": ranges(sorted(set(dups))), "order_errors": order_errors, "cross_file_reorders": cross,
         "odd": sum(o.odd_count for o in runs), "odd_examples": [x for o in runs for x in o.odd][:5],
         "out_of_range": out_of_range,
     }
@@ -776,31 +872,32 @@ def run_rotation(kind, mode, workdir, rotations=20, rate=10000.0, lines_between=
         gen = 1
         t_start = time.monotonic()
         try:
-            for i in range(rotations):
+            with explain(fol):
+                for i in range(rotations):
+                    out.wait_seq("W1", mark + lines_between)
+                    if mode != "copytruncate":
+                        out.wait_gen("W1", gen)
+                    mark = out.max_seq["W1"]
+                    rot.run()
+                    if mode == "storm":
+                        rot.run()  # a second rename before the writer reopened
+                        w.reopen()
+                    if mode != "copytruncate":
+                        gen += 1
+                    if verbose:
+                        print("rotation %d at seq %d" % (i + 1, mark), flush=True)
                 out.wait_seq("W1", mark + lines_between)
                 if mode != "copytruncate":
                     out.wait_gen("W1", gen)
-                mark = out.max_seq["W1"]
-                rot.run()
-                if mode == "storm":
-                    rot.run()  # a second rename before the writer reopened
-                    w.reopen()
-                if mode != "copytruncate":
-                    gen += 1
-                if verbose:
-                    print("rotation %d at seq %d" % (i + 1, mark), flush=True)
-            out.wait_seq("W1", mark + lines_between)
-            if mode != "copytruncate":
-                out.wait_gen("W1", gen)
-            rep = w.stop()
-            written = rep["count"]
-            out.wait_end("W1")
-            # Everything the follower will ever deliver should be there once the END line is; give
-            # lines of older files a bounded moment to arrive (tail -F never delivers its losses).
-            try:
-                out.wait(lambda o: o.distinct("W1", written) >= written, "all %d lines" % written, timeout=5)
-            except BarrierTimeout:
-                pass
+                rep = w.stop()
+                written = rep["count"]
+                out.wait_end("W1")
+                # Everything the follower will ever deliver should be there once the END line is; give
+                # lines of older files a bounded moment to arrive (tail -F never delivers its losses).
+                try:
+                    out.wait(lambda o: o.distinct("W1", written) >= written, "all %d lines" % written, timeout=5)
+                except BarrierTimeout:
+                    pass
         finally:
             elapsed = time.monotonic() - t_start
             if fol.alive():
@@ -934,12 +1031,14 @@ http {
 """ % {"p": p, "port": port, "user": "user www-data;" if self.as_root else ""}
 
     def start(self, attempts=5):
+        nginx = require_tool("nginx", "nginx-light")
+        require_tool("start-stop-daemon", "dpkg")  # Debian's postrotate uses it
         last = ""
         for _ in range(attempts):
             port = free_port()
             with open(self.conf, "w") as f:
                 f.write(self.config(port))
-            proc = self.procs.spawn(["nginx", "-p", self.prefix, "-c", self.conf, "-e",
+            proc = self.procs.spawn([nginx, "-p", self.prefix, "-c", self.conf, "-e",
                                      os.path.join(self.logs, "error.log")],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + 15
