@@ -115,6 +115,10 @@ struct TailedFile {
   bool eof = false;   // the last read reached the end
   bool read_error_reported = false;
   bool watch_warned = false;
+  // Set by rescan(), consumed by the next look(): what the pattern resolves to now (a plain
+  // path: the file at that name; a glob: this file if a matching name still holds it).
+  std::optional<std::optional<FileId>> at_pattern;
+  std::string renamed_from;  // for the log line of the rotation
   SteadyTime last_activity{};
   std::optional<Checkpoint> staged;  // the row as last staged
 };
@@ -263,33 +267,45 @@ void Follower::markRotated(TailedFile& file, const char* how) {
   structure_changed_ = true;
   file.check = true;
   ++counters_.rotations;
-  spdlog::info("tail: path={} inode={} rotated ({}); reading it to its end", file.path,
-               file.id.inode, how);
+  spdlog::info(
+      "tail: path={} inode={} rotated ({}); reading it to its end, closing it after {} "
+      "of quiet",
+      file.path, file.id.inode, how, formatDuration(config_.rotate_grace));
 }
 
 void Follower::rescan(bool startup) {
   if (bad_pattern_ || !dir_present_) return;
   const std::vector<DirEntry> entries = listDirectory();
 
-  // 1. Where are the files we hold now? A live file no longer matching was rotated.
+  // 1. What does the pattern resolve to now, for each file we hold? reconcile() decides in
+  //    look(), together with what fstat shows (see reconcile.cpp, rules 4-6).
+  std::optional<FileId> at_pattern;  // a plain path: the file at that name now
+  if (!glob_) {
+    for (const DirEntry& e : entries) {
+      if (e.matches) at_pattern = e.id;
+    }
+  }
   for (auto& f : files_) {
     if (f->role == TailedFile::Role::kCompressed) continue;
     const auto it = std::find_if(entries.begin(), entries.end(),
                                  [&](const DirEntry& e) { return e.id == f->id; });
-    const bool matches = it != entries.end() && it->matches;
     if (it != entries.end() && it->name != fs::path(f->path).filename().string()) {
       const std::string renamed = dir_ + "/" + it->name;
-      if (f->role == TailedFile::Role::kLive && !matches) {
-        markRotated(*f, ("renamed to " + renamed).c_str());
-      } else if (f->role == TailedFile::Role::kLive) {
-        ++counters_.rotations;  // a glob still matches the new name: same file, read on
-        spdlog::info("tail: path={} inode={} renamed to {}", f->path, f->id.inode, renamed);
+      if (glob_ && it->matches && f->role == TailedFile::Role::kLive) {
+        ++counters_.rotations;  // the glob matches the new name too: same file, read on
+        spdlog::info("tail: path={} inode={} renamed to {}; still matched, reading on", f->path,
+                     f->id.inode, renamed);
       }
+      f->renamed_from = f->path;
       f->path = renamed;
-    } else if (f->role == TailedFile::Role::kLive && !matches) {
-      markRotated(*f, "no longer at its path");
     }
-    if (f->role == TailedFile::Role::kRotated && matches) f->role = TailedFile::Role::kLive;
+    if (glob_) {
+      f->at_pattern =
+          it != entries.end() && it->matches ? std::optional<FileId>(f->id) : std::nullopt;
+    } else {
+      f->at_pattern = at_pattern;
+    }
+    f->check = true;
   }
 
   // 2. At start-up: files rotated while we were stopped, found by fingerprint.
@@ -695,6 +711,7 @@ void Follower::look(TailedFile& file, LineConsumer& consumer, std::size_t& lines
       now.marker_now = fingerprintOf(*m);
     }
   }
+  now.at_path = std::exchange(file.at_pattern, std::nullopt);
   const Decision d = reconcile(tracked, now);
   if (d.action == Action::kResetToZero) {
     if (auto piece = file.splitter.flush()) {
@@ -720,6 +737,16 @@ void Follower::look(TailedFile& file, LineConsumer& consumer, std::size_t& lines
     }
     file.splitter.reset(0);
   }
+  if (file.role == TailedFile::Role::kLive &&
+      (d.path == PathChange::kNewFile || d.path == PathChange::kGone)) {
+    std::string how = d.path == PathChange::kNewFile ? "another file is at its path now"
+                                                     : "nothing is at its path now";
+    if (!file.renamed_from.empty()) how += "; renamed from " + file.renamed_from;
+    markRotated(file, how.c_str());
+  } else if (file.role == TailedFile::Role::kRotated && d.path == PathChange::kSame) {
+    file.role = TailedFile::Role::kLive;  // renamed back
+  }
+  file.renamed_from.clear();
   if (d.deleted && file.role != TailedFile::Role::kDeleted &&
       file.role != TailedFile::Role::kCompressed) {
     if (file.role == TailedFile::Role::kLive) ++counters_.rotations;
