@@ -10,14 +10,14 @@
 namespace gw {
 namespace {
 
-struct Run {
+struct CommandRun {
   int exit_code = -1;
   std::string output;  // stdout and stderr
 };
 
-Run gatewatch(const std::string& args) {
+CommandRun gatewatch(const std::string& args) {
   const std::string cmd = GW_BINARY_DIR "/daemon/gatewatch " + args + " 2>&1";
-  Run run;
+  CommandRun run;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return run;
   std::array<char, 4096> buf{};
@@ -31,13 +31,13 @@ Run gatewatch(const std::string& args) {
 TEST(Cli, NoSubcommandIsAUsageError) { EXPECT_EQ(gatewatch("").exit_code, 2); }
 
 TEST(Cli, ScanWithoutFilesIsAUsageError) {
-  const Run run = gatewatch("scan");
+  const CommandRun run = gatewatch("scan");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("give log files"), std::string::npos) << run.output;
 }
 
 TEST(Cli, ScanOfAMissingFileFailsNamingIt) {
-  const Run run = gatewatch("scan /nonexistent/access.log");
+  const CommandRun run = gatewatch("scan /nonexistent/access.log");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.output.find("/nonexistent/access.log"), std::string::npos) << run.output;
 }
@@ -48,7 +48,7 @@ TEST(Cli, ScanPrintsIncidentsOfTheBundledOutage) {
   const std::string format =
       R"('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" )"
       R"("$http_user_agent" $request_time $upstream_response_time "$upstream_addr" $upstream_status')";
-  const Run run = gatewatch("scan --no-color --timezone Asia/Seoul --format " + format + " --error-log " +
+  const CommandRun run = gatewatch("scan --no-color --timezone Asia/Seoul --format " + format + " --error-log " +
                             dir.file("error.log") + " " + dir.file("access.log*"));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("2022-11-16 11:07:38 +09:00"), std::string::npos) << run.output;
@@ -59,13 +59,13 @@ TEST(Cli, ScanJsonIsParseable) {
   testing::TempDir dir;
   const auto path = dir.write("access.log",
                               "1.2.3.4 - - [16/Nov/2022:11:26:28 +0900] \"GET /\xff HTTP/1.1\" 502 5 \"-\" \"x\"\n");
-  const Run run = gatewatch("scan --json " + path);
+  const CommandRun run = gatewatch("scan --json " + path);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("\"lines\": 1"), std::string::npos) << run.output;
 }
 
 TEST(Cli, CheckOfAMissingConfigIsAConfigError) {
-  const Run run = gatewatch("check --config /nonexistent/gatewatch.yaml");
+  const CommandRun run = gatewatch("check --config /nonexistent/gatewatch.yaml");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("/nonexistent/gatewatch.yaml"), std::string::npos) << run.output;
 }
@@ -80,7 +80,7 @@ TEST(Cli, CheckReportsEveryProblemWithPosition) {
                               "  - name: r\n"
                               "    kind: ratio\n"
                               "    window: 5 min\n");
-  const Run run = gatewatch("check --config " + path);
+  const CommandRun run = gatewatch("check --config " + path);
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("bad.yaml:3:5"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("access_log"), std::string::npos) << run.output;  // did you mean
@@ -89,7 +89,7 @@ TEST(Cli, CheckReportsEveryProblemWithPosition) {
 
 TEST(Cli, CheckAcceptsTheExampleConfigs) {
   for (const char* name : {"gatewatch.yaml", "incident.yaml"}) {
-    const Run run = gatewatch(std::string("check --config " GW_SOURCE_DIR "/config/") + name);
+    const CommandRun run = gatewatch(std::string("check --config " GW_SOURCE_DIR "/config/") + name);
     EXPECT_EQ(run.exit_code, 0) << name << ": " << run.output;
   }
 }
