@@ -20,8 +20,8 @@ const char* toString(EventKind kind);
 struct WindowStats {
   uint64_t requests = 0;  // requests the rule counted in the window (excludes never-reached-upstream)
   uint64_t errors = 0;    // of which failures by the rule's statuses
-  // Every status counted in the window. A window keeps 8 statuses apart at a time
-  // (traffic_window.h); beyond that, the others are summed under status 0, "other".
+  // Every status counted in the window. A window keeps 6 success and 4 failure statuses apart
+  // at a time (traffic_window.h); beyond that, the others are summed under status 0, "other".
   std::map<uint16_t, uint64_t> by_status;
   double ratio() const { return requests ? double(errors) / double(requests) : 0.0; }
 };

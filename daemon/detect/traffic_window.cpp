@@ -16,11 +16,13 @@ TrafficWindow::TrafficWindow(Millis span, bool keep_statuses) : counts_(span) {
   if (keep_statuses) statuses_ = std::make_unique<BucketRing<StatusCell>>(span);
 }
 
-std::size_t TrafficWindow::slotFor(uint16_t status) {
-  for (std::size_t i = 0; i < kStatusSlots; ++i) {
+std::size_t TrafficWindow::slotFor(uint16_t status, bool failure) {
+  const std::size_t first = failure ? kSuccessStatusSlots : 0;
+  const std::size_t end = failure ? kStatusSlots : kSuccessStatusSlots;
+  for (std::size_t i = first; i < end; ++i) {
     if (slot_status_[i] == status && slot_total_[i] > 0) return i;
   }
-  for (std::size_t i = 0; i < kStatusSlots; ++i) {
+  for (std::size_t i = first; i < end; ++i) {
     if (slot_total_[i] == 0) {
       slot_status_[i] = status;
       return i;
@@ -50,7 +52,7 @@ bool TrafficWindow::add(Timestamp t, bool failure, uint16_t status) {
       for (std::size_t i = 0; i < gone.size(); ++i) slot_total_[i] -= gone[i];
     });
     if (by_slot != nullptr) {  // same geometry as counts_: never null here
-      const std::size_t slot = slotFor(status);
+      const std::size_t slot = slotFor(status, failure);
       ++(*by_slot)[slot];
       ++slot_total_[slot];
     }

@@ -15,10 +15,13 @@
 
 namespace gw {
 
-// Distinct statuses a window keeps apart; the rest are summed under status 0 ("other"). A slot
-// is reused once its status has left the window, so this bounds the statuses of one window, not
-// of all time. Eight covers a busy site's usual 200/204/301/302/304/404/499/502 mix.
-constexpr std::size_t kStatusSlots = 8;
+// Distinct statuses a window keeps apart; the rest are summed under status 0 ("other"). Failures
+// have slots of their own, so a busy site's many success statuses (200, 204, 301, 302, 304, 400,
+// 403, 404, 499 ...) never crowd its 502s into "other". A slot is reused once its status has
+// left the window, so these bound the statuses of one window, not of all time.
+constexpr std::size_t kSuccessStatusSlots = 6;
+constexpr std::size_t kFailureStatusSlots = 4;  // 500, 502, 503, 504 for an all-5xx rule
+constexpr std::size_t kStatusSlots = kSuccessStatusSlots + kFailureStatusSlots;
 
 // A window's totals at one moment, as plain values: copying one (the incident's peak) allocates
 // nothing. Turned into WindowStats only when an event is built.
@@ -64,7 +67,7 @@ class TrafficWindow {
   };
   using StatusCell = std::array<uint32_t, kStatusSlots + 1>;
 
-  std::size_t slotFor(uint16_t status);
+  std::size_t slotFor(uint16_t status, bool failure);
 
   BucketRing<CountCell> counts_;
   std::unique_ptr<BucketRing<StatusCell>> statuses_;  // same geometry as counts_; null if not kept

@@ -40,9 +40,8 @@ void Timeline::requestAt(Timestamp t, const Req& r) {
   if (r.reach == UpstreamReach::kReached) {
     rec.first_upstream_addr = r.upstream;
     rec.upstream_addr_raw = r.upstream;
-    const std::vector<uint16_t> statuses =
-        r.upstream_statuses.empty() ? std::vector<uint16_t>{r.status} : r.upstream_statuses;
-    for (uint16_t s : statuses) rec.upstream_statuses[rec.upstream_status_count++] = s;
+    if (r.upstream_statuses.empty()) rec.upstream_statuses[rec.upstream_status_count++] = r.status;
+    for (uint16_t s : r.upstream_statuses) rec.upstream_statuses[rec.upstream_status_count++] = s;
   } else if (r.reach == UpstreamReach::kNotReached) {
     rec.upstream_addr_raw = "-";
     rec.upstream_status_raw = "-";

@@ -86,14 +86,26 @@ TEST(TrafficWindow, EarliestFailureIsExactToTheMillisecond) {
 
 TEST(TrafficWindow, StatusesBeyondTheSlotsAreSummedAsOther) {
   TrafficWindow w(60s, true);
-  for (uint16_t s = 200; s < 200 + kStatusSlots + 3; ++s) w.add(kT0, false, s);
+  for (uint16_t s = 200; s < 200 + kSuccessStatusSlots + 3; ++s) w.add(kT0, false, s);
   const WindowStats stats = w.current().toStats();
-  EXPECT_EQ(stats.requests, kStatusSlots + 3);
+  EXPECT_EQ(stats.requests, kSuccessStatusSlots + 3);
   EXPECT_EQ(stats.by_status.at(0), 3u);
   EXPECT_EQ(stats.by_status.at(200), 1u);
   // Once a status has left the window its slot is free again.
   w.add(kT0 + 61s, false, 418);
   EXPECT_EQ(w.current().toStats().by_status, (std::map<uint16_t, uint64_t>{{418, 1}}));
+}
+
+TEST(TrafficWindow, SuccessStatusesNeverCrowdOutFailures) {
+  // A busy site's mix, then its upstream failures: the 502s must show as 502s.
+  TrafficWindow w(60s, true);
+  for (uint16_t s : {200, 201, 204, 301, 302, 304, 400, 403, 404, 499}) w.add(kT0, false, s);
+  w.add(kT0, true, 502);
+  w.add(kT0, true, 504);
+  const WindowStats stats = w.current().toStats();
+  EXPECT_EQ(stats.by_status.at(502), 1u);
+  EXPECT_EQ(stats.by_status.at(504), 1u);
+  EXPECT_EQ(stats.by_status.at(0), 4u);
 }
 
 TEST(RequestOutcome, NotReachedIsLeftOutWhateverItsStatus) {
