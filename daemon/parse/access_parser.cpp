@@ -25,6 +25,9 @@ constexpr std::size_t kMaxMethodLength = 32;
 // Integer parts longer than this are clamped instead of overflowing int64.
 constexpr std::size_t kMaxIntegerDigits = 18;
 
+// $msec beyond this (the year 5138) is not a time nginx wrote; it would overflow milliseconds.
+constexpr int64_t kMaxEpochSeconds = 100'000'000'000;
+
 inline bool isDigit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
 inline int digit(char c) { return c - '0'; }
 
@@ -738,6 +741,14 @@ AccessParser::Outcome AccessParser::parseWith(const LogFormat& format, std::stri
           int64_t whole, frac;
           int frac_digits;
           if (splitDecimal(value, whole, frac, frac_digits)) {
+            if (whole > kMaxEpochSeconds) {
+              failure = ParseFailure{};
+              failure.field = v.name.c_str();
+              failure.offset = static_cast<std::size_t>(value.data() - line.data());
+              failure.expected = "seconds since 1970 (a time before the year 5138)";
+              setFound(line, failure);
+              return Outcome::kFailed;
+            }
             while (frac_digits < 3) {
               frac *= 10;
               ++frac_digits;

@@ -385,6 +385,14 @@ TEST(AccessParser, IsoAndMsecTimes) {
   EXPECT_EQ(msec.record.utc_offset_minutes, 0);
 }
 
+TEST(AccessParser, MsecTooLargeForATimeIsMalformed) {
+  // Found by fuzzing: would overflow the milliseconds.
+  const Parsed p = parseWith("$msec $status", "44444444444444444444444444.1 200");
+  ASSERT_FALSE(p.ok);
+  EXPECT_STREQ(p.failure.field, "msec");
+  EXPECT_EQ(p.failure.offset, 0u);
+}
+
 TEST(AccessParser, HostIsTheFirstPresentHostVariable) {
   const Parsed a =
       parseWith(R"($host "$http_host" $server_name $status)", "- \"h.example:8080\" srv 200");
