@@ -305,7 +305,7 @@ constexpr auto kSink = std::to_array<KeyRow<SinkConfig>>({
      .apply = [](SinkConfig& s, const Value& v) { s.url_env = v.text; }},
     {.name = "url_file",
      .type = VT::kPath,
-     .doc = "A file holding the URL (read at run time; surrounding whitespace ignored).",
+     .doc = "A file holding the URL, read at run time (keeps the URL out of the config).",
      .apply = [](SinkConfig& s, const Value& v) { s.url_file = v.text; }},
     {.name = "secret_env",
      .type = VT::kEnvName,
@@ -329,7 +329,7 @@ constexpr auto kSink = std::to_array<KeyRow<SinkConfig>>({
     {.name = "max_age",
      .type = VT::kDuration,
      .default_text = "24h",
-     .doc = "An alert not delivered after this long is given up (and counted).",
+     .doc = "An alert still undelivered after this long is dropped from the outbox (and counted).",
      .range = kPositiveUpToMonth,
      .apply = [](SinkConfig& s, const Value& v) { s.max_age = v.duration; }},
 });
@@ -352,8 +352,8 @@ constexpr auto kContext = std::to_array<KeyRow<ContextConfig>>({
     {.name = "redact",
      .type = VT::kChoiceList,
      .default_text = "[query_values]",
-     .doc = "What is masked in alert lines: query_values (?a=1 -> ?a=...), ips (client "
-            "addresses). [] masks nothing.",
+     .doc = "What is masked in alert lines: query_values (the values of query parameters), ips "
+            "(client addresses). [] masks nothing.",
      .choices = "query_values|ips",
      .apply =
          [](ContextConfig& c, const Value& v) {

@@ -304,8 +304,14 @@ TEST(ConfigSyntax, TopLevelListOrScalarIsNotAConfig) {
 
 TEST(ConfigSyntax, SecondDocumentIsRefused) {
   const ConfigLoad l = load(withSource("---\nstate_dir: /x\n"));
-  EXPECT_THAT(problems(l), ElementsAre("t.yaml:5:1: a second YAML document: a config is one "
+  EXPECT_THAT(problems(l), ElementsAre("t.yaml:4:1: a second YAML document: a config is one "
                                        "document (remove the '---')"));
+}
+
+TEST(ConfigSyntax, TopLevelCommaIsASyntaxErrorNotAnEndlessLoop) {
+  // yaml-cpp 0.7's LoadAll makes empty documents forever on this input (found by fuzz_config).
+  EXPECT_THAT(problems(load(", upstream, path\n    severity: critical\n")),
+              ElementsAre("t.yaml:1:1: YAML syntax error: text the YAML parser cannot read"));
 }
 
 TEST(ConfigSyntax, NonScalarKeyIsReported) {

@@ -178,6 +178,16 @@ TEST(ConfigStringList, ErrorLogMatchMustBeAListOfStrings) {
                   "([\"connect() failed (111\", \"no live upstreams\", \"upstream timed out\"])"));
 }
 
+TEST(ConfigStringList, ErrorLogRuleOverSourcesWithoutErrorLogWarns) {
+  const ConfigLoad l = load(withSource("rules:\n  - {name: e, kind: error_log}\n"));
+  EXPECT_THAT(problems(l), IsEmpty());
+  EXPECT_THAT(warnings(l), Contains("t.yaml:5:5: rule 'e' reads error.log lines, but no source it "
+                                    "watches has an error_log"));
+  const ConfigLoad with_error_log =
+      load(withSource("    error_log: /e\nrules:\n  - {name: e, kind: error_log}\n"));
+  EXPECT_THAT(warnings(with_error_log), ::testing::Not(Contains(HasSubstr("reads error.log"))));
+}
+
 TEST(ConfigFormat, AStringOrAListOfStringsTriedInOrder) {
   const ConfigLoad l = load(
       "sources:\n"
