@@ -18,10 +18,10 @@ void LineSplitter::reset(uint64_t offset, std::string_view marker, std::string_v
   base_offset_ = offset;
   skipping_ = skip_line;
   marker = marker.substr(marker.size() > kMarkerBytes ? marker.size() - kMarkerBytes : 0);
-  std::memcpy(saved_marker_.data(), marker.data(), marker.size());
+  if (!marker.empty()) std::memcpy(saved_marker_.data(), marker.data(), marker.size());
   saved_marker_len_ = marker.size();
   head = head.substr(0, std::min<uint64_t>({head.size(), kHeadBytes, offset}));
-  std::memcpy(head_.data(), head.data(), head.size());
+  if (!head.empty()) std::memcpy(head_.data(), head.data(), head.size());
   head_len_ = head.size();
 }
 
@@ -132,7 +132,9 @@ void LineSplitter::computeMarker() const {
     return;
   }
   const std::size_t from_saved = std::min(saved_marker_len_, kMarkerBytes - begin_);
-  std::memcpy(marker_.data(), saved_marker_.data() + saved_marker_len_ - from_saved, from_saved);
+  if (from_saved > 0) {
+    std::memcpy(marker_.data(), saved_marker_.data() + saved_marker_len_ - from_saved, from_saved);
+  }
   if (begin_ > 0) std::memcpy(marker_.data() + from_saved, buf_.get(), begin_);
   marker_len_ = from_saved + begin_;
 }

@@ -518,6 +518,27 @@ TEST_F(FollowerTest, CorruptStateDatabaseStartsFreshPerStartAt) {
   EXPECT_EQ(consumer_.texts(), (std::vector<std::string>{"live"}));
 }
 
+TEST_F(FollowerTest, FailingCheckpointCommitsKeepFollowingAndAreRetried) {
+  const std::string path = log("access.log");
+  startOne(path);
+  barrier(path, "a");
+  ASSERT_TRUE(runUntil([&] { return counters().checkpoint_commits >= 1; }));
+  ASSERT_TRUE(db_->exec("PRAGMA query_only = ON"));  // what a read-only disk looks like
+  barrier(path, "b");
+  ASSERT_TRUE(runUntil([&] { return counters().error(TailErrorKind::kCheckpoint) >= 1; }));
+  barrier(path, "c");  // following goes on
+  const uint64_t commits = counters().checkpoint_commits;
+  ASSERT_TRUE(db_->exec("PRAGMA query_only = OFF"));
+  ASSERT_TRUE(runUntil([&] { return counters().checkpoint_commits > commits; }));
+  EXPECT_EQ(service_->lag().size(), 1u);
+  EXPECT_EQ(service_->lag()[0].lag_bytes, 0u);
+  crash();
+  consumer_.lines.clear();
+  startOne(path);
+  barrier(path, "d");
+  EXPECT_EQ(consumer_.texts(), (std::vector<std::string>{"d"}));
+}
+
 TEST_F(FollowerTest, BusyFileDoesNotStarveAQuietOne) {
   const std::string busy = log("busy.log");
   const std::string quiet = log("quiet.log");
