@@ -22,6 +22,7 @@ Python standard library only.
 import argparse
 import array
 import collections
+import fcntl
 import json
 import os
 import random
@@ -34,6 +35,10 @@ import sys
 import tempfile
 import threading
 import time
+
+# fcntl F_SETPIPE_SZ (Linux), not exported by Python's fcntl module before 3.10 on every build.
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+PIPE_BYTES = 1 << 20
 
 # One access-log-like tail after the numbered prefix so a line is about as long as a real nginx
 # `combined` line (~230 bytes); the follower's read sizes and batch sizes then behave as in production.
@@ -142,6 +147,24 @@ def proc_cpu_seconds(pid):
     fields = s[s.rindex(")") + 2:].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def proc_cpu_ns(pid):
+    """CPU time of all threads in ns from /proc/PID/task/*/schedstat: finer than the 10 ms ticks
+    of /proc/PID/stat, for idle measurements."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def loadavg():
+    """The 1-minute load average: printed with every figure, the machine is shared."""
+    return round(os.getloadavg()[0], 2)
 
 
 def proc_context_switches(pid):
@@ -344,6 +367,12 @@ class Follower:
     def start(self):
         self.proc = self.procs.spawn(self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
+        try:
+            # A 1 MiB pipe: the follower rarely blocks on a reader that was not scheduled yet, so
+            # throughput and latency measure the follower rather than this Python reader.
+            fcntl.fcntl(self.proc.stdout.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:
+            pass  # above /proc/sys/fs/pipe-max-size for this user: keep the default
         self.out = Output(self.proc.stdout, lat=self.lat, count_only=self.count_only, parser=self.parser)
         self.err_thread = threading.Thread(target=self._read_stderr, daemon=True)
         self.err_thread.start()
