@@ -1,6 +1,10 @@
 // Detector: runs every rule over records and turns their conditions into incident events.
 // Pure: it never reads a clock; records carry their time and tick() is given "now".
 //   detector.observe(source, record, now); auto events = detector.tick(now);
+// The detector's time is the latest of the record times and ticks it has seen: it never goes
+// back, so out-of-order lines are counted in their own buckets but judged at that latest time.
+// Rule kinds, what counts as a failure and the incident state machine are described in
+// rule_window.h, request_outcome.h and incident_state.h.
 #pragma once
 
 #include <memory>
