@@ -341,7 +341,7 @@ void Follower::openMatch(const DirEntry& entry, bool startup) {
 }
 
 std::unique_ptr<TailedFile> Follower::openPlain(const DirEntry& entry, bool apply_start_at,
-                                                bool resume_only) {
+                                                bool resume_only, const Checkpoint* content_of) {
   const std::string path = dir_ + "/" + entry.name;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
@@ -375,23 +375,32 @@ std::unique_ptr<TailedFile> Follower::openPlain(const DirEntry& entry, bool appl
   uint64_t offset = 0;
   bool skip_line = false;
   bool resumed = false;
-  if (auto known = known_.find(id); known != known_.end()) {
-    const Checkpoint& cp = known->second;
-    Candidate candidate{id, size, std::nullopt, std::nullopt};
-    if (auto head = readAt(fd.get(), 0, cp.head_len)) candidate.head = fingerprintOf(*head);
-    if (cp.offset >= cp.marker_len) {
-      if (auto m = readAt(fd.get(), cp.offset - cp.marker_len, cp.marker_len)) {
+  // The checkpoint to resume: the one kept for this inode, or (content_of) one whose file this
+  // may be a copy of, recognised by content alone.
+  auto known = content_of != nullptr ? known_.end() : known_.find(id);
+  const Checkpoint* cp = content_of != nullptr   ? content_of
+                         : known != known_.end() ? &known->second
+                                                 : nullptr;
+  if (cp != nullptr) {
+    Candidate candidate{content_of != nullptr ? std::nullopt : std::optional<FileId>(id), size,
+                        std::nullopt, std::nullopt};
+    if (auto head = readAt(fd.get(), 0, cp->head_len)) candidate.head = fingerprintOf(*head);
+    if (cp->offset >= cp->marker_len) {
+      if (auto m = readAt(fd.get(), cp->offset - cp->marker_len, cp->marker_len)) {
         candidate.marker = fingerprintOf(*m);
       }
     }
-    switch (resumeDecision(cp, candidate)) {
+    switch (resumeDecision(*cp, candidate)) {
       case Resume::kResumeAt:
-        offset = cp.offset;
-        skip_line = cp.skip_line;
+        offset = cp->offset;
+        skip_line = cp->skip_line;
         resumed = true;
-        if (offset != size || cp.state != CheckpointState::kDone) {
-          spdlog::info("tail: path={} inode={} resuming at offset {} (size {})", path, id.inode,
-                       offset, size);
+        if (offset != size || cp->state != CheckpointState::kDone) {
+          spdlog::info("tail: path={} inode={} resuming at offset {} (size {}){}", path, id.inode,
+                       offset, size,
+                       content_of != nullptr
+                           ? fmt::format(", a copy of {} (inode {})", cp->path, cp->inode)
+                           : std::string());
         }
         break;
       case Resume::kStartOver:
@@ -403,7 +412,7 @@ std::unique_ptr<TailedFile> Follower::openPlain(const DirEntry& entry, bool appl
       case Resume::kNotThis:
         break;
     }
-    known_.erase(known);
+    if (known != known_.end()) known_.erase(known);
   } else if (resume_only) {
     return nullptr;
   }
@@ -523,6 +532,21 @@ void Follower::resumeRotated(const std::vector<DirEntry>& entries) {
     if (at != entries.end()) {
       file = openPlain(*at, false, /*resume_only=*/true);  // consumes the row on a match
       if (file) ++counters_.resumed_from_rotated;
+    }
+    if (!file) {
+      // copytruncate (or `copy`) while stopped: the unread rest is in a copy with a new inode.
+      for (const DirEntry& e : entries) {
+        if (e.gzip || compressedName(e.name) || e.id == id || findOpen(e.id) != nullptr ||
+            known_.contains(e.id) || e.size < cp.offset) {
+          continue;
+        }
+        file = openPlain(e, false, /*resume_only=*/true, &cp);
+        if (!file) continue;
+        ++counters_.resumed_from_rotated;
+        known_.erase(id);
+        erased_.push_back(cp);
+        break;
+      }
     }
     if (!file) {
       for (const DirEntry& e : entries) {

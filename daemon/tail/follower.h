@@ -117,9 +117,10 @@ class Follower final : public WatchListener {
   // Whether the file at `entry` is the checkpoint's (inode and fingerprints).
   Resume probe(const DirEntry& entry, const Checkpoint& cp) const;
   void openMatch(const DirEntry& entry, bool startup);
-  // Opens a plain file; `resume_only`: open it only if it resumes a checkpoint.
+  // Opens a plain file; `resume_only`: open it only if it resumes a checkpoint; `content_of`:
+  // resume that checkpoint if this file holds its bytes (a copy: other inode, same content).
   std::unique_ptr<TailedFile> openPlain(const DirEntry& entry, bool apply_start_at,
-                                        bool resume_only);
+                                        bool resume_only, const Checkpoint* content_of = nullptr);
   // Opens a .gz for reading to its end: at a checkpoint's offset (verified) or from 0.
   std::unique_ptr<TailedFile> openGzip(const DirEntry& entry, const Checkpoint* cp);
   void adopt(std::unique_ptr<TailedFile> file, bool front);

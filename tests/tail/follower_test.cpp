@@ -439,6 +439,26 @@ TEST_F(FollowerTest, ResumesAFileRotatedAndCompressedWhileStopped) {
   EXPECT_EQ(consumer_.lines.size(), 16u);
 }
 
+TEST_F(FollowerTest, CopytruncateWhileStoppedResumesInTheCopy) {
+  const std::string path = log("access.log");
+  append(path, numbered("seen ", 0, 10));
+  startOne(path);
+  ASSERT_TRUE(runUntil([&] { return consumer_.lines.size() == 10; }));
+  stop();
+  consumer_.lines.clear();
+  append(path, numbered("unseen ", 0, 5));
+  fs::copy_file(path, path + ".1");
+  fs::resize_file(path, 0);
+  append(path, numbered("new ", 0, 3));
+  startOne(path);
+  ASSERT_TRUE(runUntil([&] { return consumer_.lines.size() == 8; }));
+  auto expected = numberedList("unseen ", 0, 5);
+  for (auto& s : numberedList("new ", 0, 3)) expected.push_back(s);
+  EXPECT_EQ(consumer_.texts(), expected);
+  barrier(path, "live");
+  EXPECT_EQ(consumer_.lines.size(), 9u);
+}
+
 TEST_F(FollowerTest, ResumesAFileRotatedTwiceWhileStopped) {
   const std::string path = log("access.log");
   append(path, "seen\n");
