@@ -35,8 +35,11 @@ int runCli(int argc, char** argv) {
   scan_cmd->add_flag("--no-color", scan.no_color, "no ANSI colours even on a terminal");
 
   std::string check_config;
+  bool describe = false;
   auto* check_cmd = app.add_subcommand("check", "Validate a config file; every problem as FILE:LINE:COL: message");
-  check_cmd->add_option("-c,--config,config", check_config, "the config file")->required();
+  auto* config_opt = check_cmd->add_option("-c,--config,config", check_config, "the config file");
+  check_cmd->add_flag("--describe", describe, "print every config key with its type, default and meaning")
+      ->excludes(config_opt);
 
   try {
     app.parse(argc, argv);
@@ -46,7 +49,14 @@ int runCli(int argc, char** argv) {
   }
 
   if (scan_cmd->parsed()) return runScan(scan);
-  if (check_cmd->parsed()) return runCheck(check_config);
+  if (check_cmd->parsed()) {
+    if (describe) return describeConfig();
+    if (check_config.empty()) {
+      std::fprintf(stderr, "check: give --config FILE (or --describe for the list of keys)\n");
+      return kExitUsage;
+    }
+    return runCheck(check_config);
+  }
   return kExitUsage;
 }
 

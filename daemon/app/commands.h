@@ -21,5 +21,7 @@ struct ScanCommand {
 
 int runScan(const ScanCommand& command);
 int runCheck(const std::string& config_path);
+// Every config key: type, default, where it applies, what it does (markdown).
+int describeConfig();
 
 }  // namespace gw

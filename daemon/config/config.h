@@ -47,7 +47,7 @@ struct RuleConfig {
   std::size_t max_groups = 10'000;  // least recently seen groups are evicted beyond this
 
   // Which statuses count as failures (ratio, consecutive, burn_rate).
-  // Default for ratio/consecutive: {502, 503, 504}; for burn_rate: every 5xx (empty = all 5xx).
+  // Default for ratio: {502, 503, 504}; consecutive: {502, 504}; burn_rate: every 5xx (empty = all 5xx).
   std::vector<uint16_t> statuses;
 
   // ratio

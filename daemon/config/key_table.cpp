@@ -180,7 +180,7 @@ constexpr auto kRule = std::to_array<KeyRow<RuleConfig>>({
      .apply = [](RuleConfig& r, const Value& v) { r.max_groups = v.count; }},
     {.name = "statuses",
      .type = VT::kStatusList,
-     .default_text = "ratio, consecutive: [502, 503, 504]; burn_rate: every 5xx",
+     .default_text = "ratio: [502, 503, 504]; consecutive: [502, 504]; burn_rate: every 5xx",
      .doc = "The statuses that count as failures.",
      .applies = kUpstreamKinds,
      .range = kAtLeastOne,
@@ -428,8 +428,11 @@ std::vector<std::string_view> splitChoices(std::string_view choices) {
 std::vector<uint16_t> defaultStatuses(RuleKind kind) {
   switch (kind) {
     case RuleKind::kRatio:
-    case RuleKind::kConsecutive:
       return {502, 503, 504};
+    case RuleKind::kConsecutive:
+      // "The upstream is down": it refused or timed out. An application's own 503 (maintenance,
+      // overload) is a busy-traffic signal that the ratio rule weighs.
+      return {502, 504};
     default:
       return {};  // burn_rate: every 5xx; the others count no statuses
   }

@@ -80,7 +80,7 @@ TEST(ConfigDefaults, EachRuleKindGetsItsOwnDefaults) {
   const RuleConfig& consecutive = l.config.rules[1];
   EXPECT_EQ(consecutive.count, 3u);
   EXPECT_EQ(consecutive.within, std::chrono::minutes(30));
-  EXPECT_THAT(consecutive.statuses, ElementsAre(502, 503, 504));
+  EXPECT_THAT(consecutive.statuses, ElementsAre(502, 504));
   EXPECT_THAT(consecutive.group_by, ElementsAre(GroupKey::kSource, GroupKey::kUpstream));
 
   const RuleConfig& burn = l.config.rules[2];

@@ -144,7 +144,7 @@ TEST(ConfigStatus, StatusesOutside100To599OrNotNumbers) {
                           "t.yaml:7:30: statuses: expected an HTTP status (100..599), got 'abc'"));
   EXPECT_THAT(problems(ratioRule("statuses: []")),
               ElementsAre("t.yaml:7:15: statuses is an empty list: remove the key for the default "
-                          "(ratio, consecutive: [502, 503, 504]; burn_rate: every 5xx)"));
+                          "(ratio: [502, 503, 504]; consecutive: [502, 504]; burn_rate: every 5xx)"));
   EXPECT_THAT(problems(ratioRule("statuses: 502")),
               ElementsAre("t.yaml:7:15: statuses: expected a list of HTTP statuses, got '502' "
                           "(write [502] for a list of one)"));
