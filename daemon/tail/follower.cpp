@@ -86,6 +86,12 @@ bool gzSkip(gzFile_s* gz, uint64_t count) {
   return true;
 }
 
+// O_NONBLOCK: a FIFO swapped in at a log's path must not block the thread (regular files ignore
+// the flag; everything opened is checked to be a regular file).
+UniqueFd openForReading(const std::string& path) {
+  return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+}
+
 int64_t mtimeMs(const struct stat& st) {
   return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
 }
@@ -343,7 +349,7 @@ void Follower::openMatch(const DirEntry& entry, bool startup) {
 std::unique_ptr<TailedFile> Follower::openPlain(const DirEntry& entry, bool apply_start_at,
                                                 bool resume_only, const Checkpoint* content_of) {
   const std::string path = dir_ + "/" + entry.name;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd = openForReading(path);
   if (!fd) {
     const int err = errno;
     if (err == EACCES || err == EPERM) {
@@ -441,7 +447,7 @@ std::unique_ptr<TailedFile> Follower::openPlain(const DirEntry& entry, bool appl
 
 std::unique_ptr<TailedFile> Follower::openGzip(const DirEntry& entry, const Checkpoint* cp) {
   const std::string path = dir_ + "/" + entry.name;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd = openForReading(path);
   if (!fd) return nullptr;
   GzHandle gz(gzdopen(fd.release(), "rb"));
   if (!gz) return nullptr;
@@ -482,7 +488,7 @@ std::unique_ptr<TailedFile> Follower::openGzip(const DirEntry& entry, const Chec
 
 Resume Follower::probe(const DirEntry& entry, const Checkpoint& cp) const {
   const std::string path = dir_ + "/" + entry.name;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd = openForReading(path);
   if (!fd) return Resume::kResumeAt;  // unreadable: openMatch reports it and retries
   Candidate candidate{entry.id, entry.size, std::nullopt, std::nullopt};
   if (auto head = readAt(fd.get(), 0, cp.head_len)) candidate.head = fingerprintOf(*head);
