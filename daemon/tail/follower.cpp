@@ -867,7 +867,7 @@ void Follower::remember(const Checkpoint& cp) {
   known_.erase(oldest);
 }
 
-void Follower::housekeeping(LineConsumer& consumer, std::size_t& lines) {
+void Follower::housekeeping(LineConsumer& consumer, std::size_t& lines, bool& more) {
   const SteadyTime now = clock_.steadyNow();
   for (std::size_t i = 0; i < files_.size();) {
     TailedFile& f = *files_[i];
@@ -883,11 +883,14 @@ void Follower::housekeeping(LineConsumer& consumer, std::size_t& lines) {
                              : std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                    config_.rotate_grace);
       if (now - f.last_activity >= quiet) {
-        // One last look: nothing may be left behind.
+        // One last look: nothing may be left behind. Bytes found keep it open (read in the
+        // next turns, one chunk at a time) and restart its quiet time.
         look(f, consumer, lines);
-        while (readChunk(f, consumer, lines)) {
+        if (readChunk(f, consumer, lines)) {
+          f.check = true;
+          more = true;
         }
-        close = f.eof && now - f.last_activity >= quiet;
+        close = f.eof && !f.check && now - f.last_activity >= quiet;
         why = f.role == TailedFile::Role::kDeleted ? "deleted and drained"
                                                    : "rotated, drained and quiet";
       }
@@ -951,7 +954,7 @@ std::size_t Follower::turn(LineConsumer& consumer, bool& more) {
       f.check = false;
     }
   }
-  housekeeping(consumer, lines);
+  housekeeping(consumer, lines, more);
   if (rescan_pending_) more = true;
   return lines;
 }

@@ -46,7 +46,8 @@ inline constexpr std::size_t kMaxRememberedFiles = 256;
 inline constexpr std::chrono::milliseconds kIdleBufferRelease{60'000};
 // Overlong lines (attacker-controlled content) are reported at most this often, with a count.
 inline constexpr std::chrono::milliseconds kCutWarnInterval{60'000};
-// A path whose watch could not be set is checked this often instead (see tail_service.h).
+// A path whose watch could not be set is checked this often instead: polling then stands in
+// for inotify, so it must be frequent enough for alerting.
 inline constexpr std::chrono::milliseconds kDegradedPollInterval{1000};
 
 struct TailedFile;  // one open file; defined in follower.cpp
@@ -130,7 +131,7 @@ class Follower final : public WatchListener {
   void look(TailedFile& file, LineConsumer& consumer, std::size_t& lines);
   bool readChunk(TailedFile& file, LineConsumer& consumer, std::size_t& lines);
   void deliver(TailedFile& file, const LineSplitter::Piece& piece, LineConsumer& consumer);
-  void housekeeping(LineConsumer& consumer, std::size_t& lines);
+  void housekeeping(LineConsumer& consumer, std::size_t& lines, bool& more);
   void closeFile(std::size_t index, LineConsumer& consumer, std::size_t& lines, const char* why);
   void remember(const Checkpoint& cp);
   Checkpoint checkpointOf(const TailedFile& file, int64_t now_ms) const;
