@@ -147,9 +147,9 @@ void Rule::evaluate(Group& group, Timestamp now, std::optional<Timestamp> succes
   const bool open = group.incident.open();
 
   if (open) {
-    const WindowSnapshot current = group.window->stats().current();
-    if (!was_open || current.failures > group.peak.failures) {
-      group.peak = current;
+    const TrafficWindow& stats = group.window->stats();
+    if (!was_open || stats.failures() > group.peak.failures) {
+      group.peak = stats.current();
       group.peak_at = now;
     }
   }
