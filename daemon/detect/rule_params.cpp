@@ -21,8 +21,11 @@ RuleParams resolveParams(RuleConfig config) {
 
   for (uint16_t s : config.statuses) p.failures.add(s);
   if (p.failures.empty()) {
+    // The defaults config.h documents for an empty `statuses`.
     if (config.kind == RuleKind::kBurnRate) {
       p.failures.addRange(500, 599);  // an SLO counts every server error
+    } else if (config.kind == RuleKind::kConsecutive) {
+      p.failures = {502, 504};  // the upstream down; a run of 503s is more often a limit
     } else {
       p.failures = {502, 503, 504};  // the upstream failing (product.md, What counts)
     }

@@ -10,6 +10,7 @@
 #include "detect/incident_id.h"
 #include "detect/incident_state.h"
 #include "detect/request_outcome.h"
+#include "detect/rule_params.h"
 #include "detect/top_k.h"
 #include "detect/traffic_window.h"
 
@@ -132,6 +133,27 @@ TEST(RequestOutcome, RetriedListJudgesTheFirstUpstreamOnlyForUpstreamGroups) {
   const RequestOutcome first = judgeRequest(r, upstream, Judge::kFirstUpstream);
   EXPECT_TRUE(first.failure);
   EXPECT_EQ(first.status, 502);
+}
+
+TEST(RuleParams, EmptyStatusesTakeEachKindsDefault) {
+  RuleConfig rule;
+  rule.kind = RuleKind::kRatio;
+  const RuleParams ratio = resolveParams(rule);
+  EXPECT_TRUE(ratio.failures.contains(503));
+  EXPECT_FALSE(ratio.failures.contains(500));
+  EXPECT_DOUBLE_EQ(ratio.ratio, kDefaultRatio);  // neither ratio nor count set
+  rule.kind = RuleKind::kConsecutive;
+  const RuleParams consecutive = resolveParams(rule);
+  EXPECT_TRUE(consecutive.failures.contains(502));
+  EXPECT_TRUE(consecutive.failures.contains(504));
+  EXPECT_FALSE(consecutive.failures.contains(503));
+  EXPECT_EQ(consecutive.count, kDefaultConsecutiveCount);
+  rule.kind = RuleKind::kBurnRate;
+  const RuleParams burn = resolveParams(rule);
+  EXPECT_TRUE(burn.failures.contains(500));
+  EXPECT_TRUE(burn.failures.contains(599));
+  EXPECT_FALSE(burn.failures.contains(499));
+  EXPECT_EQ(burn.burn_windows.size(), 2u);
 }
 
 TEST(TopK, KeepsTheHeavyHittersOfALongTail) {
