@@ -140,9 +140,24 @@ bool dashOrEmpty(std::string_view s, std::size_t p, std::size_t& end) {
   return false;
 }
 
+bool isAlpha(char c) { return static_cast<unsigned char>((c | 0x20) - 'a') < 26; }
+
 std::size_t scanTimeLocal(std::string_view s, std::size_t p, std::size_t& bad) {
   std::size_t end;
   if (dashOrEmpty(s, p, end)) return end;
+  constexpr std::size_t kWidth = 26;  // 16/Nov/2022:11:26:28 +0900
+  if (p + kWidth <= s.size()) {
+    // Every line has one: checked without branches, the pattern below only says where it broke.
+    const char* t = s.data() + p;
+    const bool ok = isDigit(t[0]) & isDigit(t[1]) & (t[2] == '/') & isAlpha(t[3]) & isAlpha(t[4]) &
+                    isAlpha(t[5]) & (t[6] == '/') & isDigit(t[7]) & isDigit(t[8]) & isDigit(t[9]) &
+                    isDigit(t[10]) & (t[11] == ':') & isDigit(t[12]) & isDigit(t[13]) &
+                    (t[14] == ':') & isDigit(t[15]) & isDigit(t[16]) & (t[17] == ':') &
+                    isDigit(t[18]) & isDigit(t[19]) & (t[20] == ' ') &
+                    ((t[21] == '+') | (t[21] == '-')) & isDigit(t[22]) & isDigit(t[23]) &
+                    isDigit(t[24]) & isDigit(t[25]);
+    if (ok) return p + kWidth;
+  }
   return matchPattern(s, p, "00/AAA/0000:00:00:00 +0000", bad);
 }
 
@@ -238,6 +253,9 @@ std::size_t findLiteral(std::string_view s, std::size_t from, std::string_view l
 }
 
 std::size_t commonPrefix(std::string_view s, std::size_t p, std::string_view lit) {
+  if (p + lit.size() <= s.size() && std::memcmp(s.data() + p, lit.data(), lit.size()) == 0) {
+    return lit.size();  // the usual case, in one compare
+  }
   std::size_t k = 0;
   while (k < lit.size() && p + k < s.size() && s[p + k] == lit[k]) ++k;
   return k;
@@ -406,7 +424,9 @@ class Matcher {
         if (k == 0 && e == pos) {
           fail(i, v.name.c_str(), e, describeShape(v.shape));  // nothing of the value's shape
         } else {
-          const bool opens_next = !v.last;
+          // Nothing of the literal matched: it was to close this value, so this value is
+          // named. Part of it matched: the rest opens the next value, which is named.
+          const bool opens_next = !v.last && k > 0;
           fail(opens_next ? i + 1 : i, opens_next ? f_.vars[i + 1].name.c_str() : v.name.c_str(),
                e + k, describeChar(next[k]));
         }
@@ -693,7 +713,7 @@ AccessParser::Outcome AccessParser::parseWith(const LogFormat& format, std::stri
                                               AccessRecord& out, ParseFailure& failure,
                                               bool check_quotes) {
   const LogFormat::Impl& f = format.impl();
-  std::array<std::string_view, kMaxFormatVariables> values;
+  std::array<std::string_view, kMaxFormatVariables>& values = values_;
   Matcher matcher(f, line, values, failure);
   if (!matcher.run()) {
     diagnoseAroundTime(f, line, matcher.failedVariable(), failure);

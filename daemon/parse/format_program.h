@@ -11,9 +11,7 @@
 
 namespace gw {
 
-// A format longer than this is not a log_format anyone writes; the bound keeps the matcher's
-// per-line scratch on the stack (see AccessParser::parse).
-inline constexpr std::size_t kMaxFormatVariables = 64;
+inline constexpr std::size_t kMaxFormatVariables = AccessParser::kMaxVariables;
 
 // Which record slot a variable fills. Everything without a slot goes to AccessRecord::extra.
 enum class FieldKind : uint8_t {

@@ -2,6 +2,7 @@
 // to lines. Accepts the directive's text verbatim (quoted pieces, `escape=`), or a predefined name.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ class LogFormat {
 // does not allocate. Not thread-safe.
 class AccessParser {
  public:
+  // A format with more variables than this is not a log_format anyone writes; the bound keeps
+  // the per-line scratch (one view per variable) a fixed array.
+  static constexpr std::size_t kMaxVariables = 64;
+
   explicit AccessParser(LogFormat format);
   // Several formats tried in order (a file written by two access_log directives).
   explicit AccessParser(std::vector<LogFormat> formats);
@@ -79,6 +84,9 @@ class AccessParser {
                     ParseFailure& failure, bool check_quotes);
 
   std::vector<LogFormat> formats_;
+  // Where each variable's value lies in the current line: filled by matching, read by the
+  // record pass. A member, not a local, so no line pays for initialising it.
+  std::array<std::string_view, kMaxVariables> values_{};
   DateCache date_cache_;
   std::size_t matched_format_ = 0;
 };

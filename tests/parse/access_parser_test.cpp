@@ -470,6 +470,18 @@ TEST(AccessParser, IncidentLinesAreMalformedNamingTheMissingBracket) {
   EXPECT_EQ(reasons[1], "time_local at byte 19: expected '[', found 'Ä' (0xC3 0x84)");
 }
 
+TEST(AccessParser, ClosingLiteralMissingNamesTheValueItCloses) {
+  const Parsed bracket = parseWith(
+      "combined",
+      "1.2.3.4 - - [16/Nov/2022:11:26:28 +0900\xc3\x9c \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"");
+  ASSERT_FALSE(bracket.ok);
+  EXPECT_EQ(describe(bracket.failure),
+            "time_local at byte 39: expected ']', found '\xc3\x9c' (0xC3 0x9C)");
+  const Parsed status = parseWith("combined", combinedLine("GET / HTTP/1.1", "2000"));
+  ASSERT_FALSE(status.ok);
+  EXPECT_EQ(describe(status.failure), "status at byte 68: expected ' ', found '0'");
+}
+
 TEST(AccessParser, DescribeShowsUnprintableBytesInHex) {
   const Parsed p = parseWith("combined", combinedLine("GET / HTTP/1.1",
                                                       "2\x01"
