@@ -90,7 +90,7 @@ const Sample& sample(const std::string& generator_format) {
   const std::string out = dir.path() + "/" + generator_format + ".log";
   const std::string cmd = "python3 '" GW_SHARED_DIR "/bench/gen_nginx_log.py' -n " +
                           std::to_string(kSampleLines) + " --format " + generator_format + " -o '" +
-                          out + "' >/dev/null";
+                          out + "' >/dev/null 2>&1";
   if (dir.path().empty() || std::system(cmd.c_str()) != 0) {
     std::fprintf(stderr, "bench_parse: could not run %s\n", cmd.c_str());
     return s;
