@@ -54,11 +54,14 @@ struct RuleConfig {
   Millis window{std::chrono::seconds(60)};
   uint64_t min_requests = 20;
   std::optional<double> ratio;   // fire when errors/requests >= ratio ...
-  std::optional<uint64_t> count;  // ... or errors >= count (ratio: at least one of the two;
+  std::optional<uint64_t> count;  // ... and errors >= count (ratio: each set one must hold;
                                   // consecutive: N; error_log: matches in window)
 
   // consecutive
   Millis within{std::chrono::minutes(30)};
+  // Judges only while the group had fewer requests than this in the last `window`; busier
+  // traffic is the ratio rule's. 0: always judges.
+  uint64_t quiet_below = 20;
 
   // burn_rate
   double objective = 0.999;

@@ -188,8 +188,9 @@ constexpr auto kRule = std::to_array<KeyRow<RuleConfig>>({
     {.name = "window",
      .type = VT::kDuration,
      .default_text = "60s",
-     .doc = "The sliding window requests (ratio) or error.log matches (error_log) are counted in.",
-     .applies = bit(RuleKind::kRatio) | bit(RuleKind::kErrorLog),
+     .doc = "The sliding window requests (ratio), error.log matches (error_log) or the traffic "
+            "that decides quiet_below (consecutive) are counted in.",
+     .applies = bit(RuleKind::kRatio) | bit(RuleKind::kErrorLog) | bit(RuleKind::kConsecutive),
      .range = kRuleWindow,
      .apply = [](RuleConfig& r, const Value& v) { r.window = v.duration; }},
     {.name = "min_requests",
@@ -209,8 +210,9 @@ constexpr auto kRule = std::to_array<KeyRow<RuleConfig>>({
     {.name = "count",
      .type = VT::kCount,
      .default_text = "ratio: none; consecutive: 3; error_log: 3",
-     .doc = "ratio: fire when failures >= count (with ratio: either one); consecutive: the last "
-            "count requests all failed; error_log: matching lines in the window.",
+     .doc = "ratio: fire only with at least count failures (with ratio: both must hold); "
+            "consecutive: the last count requests all failed; error_log: matching lines in the "
+            "window.",
      .applies = bit(RuleKind::kRatio) | bit(RuleKind::kConsecutive) | bit(RuleKind::kErrorLog),
      .range = kAtLeastOne,
      .apply = [](RuleConfig& r, const Value& v) { r.count = v.count; }},
@@ -221,6 +223,15 @@ constexpr auto kRule = std::to_array<KeyRow<RuleConfig>>({
      .applies = bit(RuleKind::kConsecutive),
      .range = kRuleWindow,
      .apply = [](RuleConfig& r, const Value& v) { r.within = v.duration; }},
+    {.name = "quiet_below",
+     .type = VT::kCount,
+     .default_text = "20",
+     .doc = "consecutive judges only while the group had fewer requests than this in the last "
+            "window: busier traffic is the ratio rule's to judge, and a run of failures there is "
+            "noise. 0: always judges.",
+     .applies = bit(RuleKind::kConsecutive),
+     .range = kNonNegative,
+     .apply = [](RuleConfig& r, const Value& v) { r.quiet_below = v.count; }},
     {.name = "objective",
      .type = VT::kNumber,
      .default_text = "0.999",

@@ -1,6 +1,8 @@
 // consecutive: the last `count` requests of a group all failed, and they fall within `within`.
 // Made for quiet sites — the incident's own server had a request every few minutes, where no
-// ratio rule with a floor of requests ever fires.
+// ratio rule with a floor of requests ever fires. It judges only while the group is quiet (fewer
+// than `quiet_below` requests in the last `window`): on busy traffic a run of three failures is
+// background noise, and an outage there is the ratio rule's to report — once, not twice.
 #include <algorithm>
 #include <vector>
 
@@ -14,10 +16,12 @@ class ConsecutiveWindow final : public RuleWindow {
   explicit ConsecutiveWindow(const RuleParams& params)
       : params_(params),
         stats_(params.config.within, true),
+        traffic_(params.config.window, false),
         recent_(static_cast<std::size_t>(params.count)) {}
 
   void clear() override {
     stats_.clear();
+    traffic_.clear();
     run_length_ = 0;
     next_ = 0;
   }
@@ -25,6 +29,8 @@ class ConsecutiveWindow final : public RuleWindow {
   // The run is kept in arrival order: "the last N requests" are the last N lines nginx wrote.
   bool addRequest(Timestamp t, Timestamp now, bool failure, uint16_t status) override {
     stats_.advance(now);
+    traffic_.advance(now);
+    traffic_.add(t, failure, status);
     const bool in_window = stats_.add(t, failure, status);
     if (!failure) {
       run_length_ = 0;
@@ -39,6 +45,7 @@ class ConsecutiveWindow final : public RuleWindow {
 
   Condition evaluate(Timestamp now) override {
     stats_.advance(now);
+    traffic_.advance(now);
     return {met(), now};
   }
 
@@ -64,10 +71,16 @@ class ConsecutiveWindow final : public RuleWindow {
     return newest > oldest ? newest - oldest : Millis(0);
   }
 
-  bool met() const { return run_length_ >= recent_.size() && lastSpan() <= params_.config.within; }
+  bool quiet() const {
+    return params_.config.quiet_below == 0 || traffic_.requests() < params_.config.quiet_below;
+  }
+  bool met() const {
+    return run_length_ >= recent_.size() && lastSpan() <= params_.config.within && quiet();
+  }
 
   const RuleParams& params_;
   TrafficWindow stats_;            // over `within`, for the event's numbers
+  TrafficWindow traffic_;          // over `window`: is the group quiet enough for this rule?
   std::vector<Timestamp> recent_;  // the times of the last N failures of the run, a ring
   std::size_t next_ = 0;           // where the next failure goes: the oldest once full
   uint64_t run_length_ = 0;        // failures since the last success

@@ -42,7 +42,7 @@ class RatioWindow final : public RuleWindow {
                        " requests failed (" + formatPercent(ratio) + ") in " +
                        formatSpan(params_.config.window) + "; fires at ";
     if (params_.ratio > 0) text += formatPercent(params_.ratio);
-    if (params_.ratio > 0 && params_.count > 0) text += " or ";
+    if (params_.ratio > 0 && params_.count > 0) text += " and ";
     if (params_.count > 0) text += formatCount(params_.count) + " failures";
     text += " with at least " + formatCount(params_.config.min_requests) + " requests";
     return text;
@@ -53,10 +53,13 @@ class RatioWindow final : public RuleWindow {
     const uint64_t requests = window_.requests();
     const uint64_t failures = window_.failures();
     if (requests == 0 || requests < params_.config.min_requests) return false;  // no verdict
-    if (params_.ratio > 0 && double(failures) / double(requests) + kRatioEpsilon >= params_.ratio) {
-      return true;
+    // Both thresholds hold when both are set: `count` is a floor of failures under the ratio.
+    // Either one alone would misfire — a ratio on a handful of requests, a count on a busy
+    // site's background (0.3% of 60,000 requests a minute is 180 failures).
+    if (params_.ratio > 0 && double(failures) / double(requests) + kRatioEpsilon < params_.ratio) {
+      return false;
     }
-    return params_.count > 0 && failures >= params_.count;
+    return params_.count == 0 || failures >= params_.count;
   }
 
   const RuleParams& params_;

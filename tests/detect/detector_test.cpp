@@ -46,18 +46,44 @@ TEST(RatioRule, FiresWhenTheRatioIsReached) {
   EXPECT_NE(e.detail.find("requests failed"), std::string::npos) << e.detail;
 }
 
-TEST(RatioRule, FiresOnCountWhenTheRatioIsNotReached) {
+TEST(RatioRule, CountAloneFiresOnTheNthFailure) {
   RuleConfig rule = ratioRule();
-  rule.ratio = 0.5;
+  rule.ratio.reset();
   rule.count = 10;
   Timeline t({rule});
   t.traffic(60s, 500ms, [](int) { return ok(); });
   const Timestamp storm = t.now;
-  t.traffic(60s, 500ms, [](int i) { return failing(i, 10); });  // one every 5s: 10% < 50%
+  t.traffic(60s, 500ms, [](int i) { return failing(i, 10); });  // one every 5s
 
   ASSERT_EQ(t.firings().size(), 1u);
   EXPECT_EQ(t.firings()[0].fired_at, storm + 45s);  // the 10th failure
   EXPECT_EQ(t.firings()[0].stats.errors, 10u);
+}
+
+TEST(RatioRule, WithRatioAndCountBothMustHold) {
+  // The default rule's shape on a busy site: 0.3% background failures are far more than 10 a
+  // minute, and must not fire; a storm above 5% must.
+  RuleConfig rule = ratioRule();
+  rule.ratio = 0.05;
+  rule.count = 10;
+  Timeline t({rule});
+  t.traffic(120s, 10ms, [](int i) { return failing(i, 300); });  // 100 rps, 0.33% failing
+  EXPECT_TRUE(t.firings().empty()) << "background noise above `count` but below `ratio`";
+  const Timestamp storm = t.now;
+  t.traffic(30s, 10ms, [](int i) { return failing(i, 2); });  // 50%
+  ASSERT_EQ(t.firings().size(), 1u);
+  // 5% of a 60s window holding a minute of healthy traffic: ~300 failures at 50 a second.
+  EXPECT_LE(t.firings()[0].fired_at, storm + 7s);
+}
+
+TEST(RatioRule, WithRatioAndCountAFewRequestsNeedTheCountToo) {
+  RuleConfig rule = ratioRule();
+  rule.ratio = 0.05;
+  rule.count = 10;
+  rule.min_requests = 20;
+  Timeline t({rule});
+  t.traffic(60s, 2s, [](int i) { return failing(i, 5); });  // 30 requests, 6 failing: 20%
+  EXPECT_TRUE(t.firings().empty()) << "20% of 30 requests is 6 failures, below count 10";
 }
 
 TEST(RatioRule, GivesNoVerdictBelowMinRequests) {
@@ -226,6 +252,21 @@ TEST(ConsecutiveRule, QuietSiteFiresOnTheThird502) {
   EXPECT_EQ(e.upstreams[0].name, "127.0.0.1:8080");
   EXPECT_EQ(e.upstreams[0].count, 3u);
   EXPECT_EQ(e.detail, "3 consecutive failed requests, the last 3 within 11m17s");
+}
+
+TEST(ConsecutiveRule, StaysQuietOnBusyTrafficWhereTheRatioRuleJudges) {
+  Timeline t({consecutiveRule()});  // quiet_below 20 in 60s
+  // 10 requests a second; three 502s in a row now and then are background noise.
+  t.traffic(120s, 100ms, [](int i) { return i % 50 >= 47 ? badGateway() : ok(); });
+  EXPECT_TRUE(t.firings().empty());
+}
+
+TEST(ConsecutiveRule, QuietBelowZeroJudgesAtAnyRate) {
+  RuleConfig rule = consecutiveRule();
+  rule.quiet_below = 0;
+  Timeline t({rule});
+  t.traffic(120s, 100ms, [](int i) { return i % 50 >= 47 ? badGateway() : ok(); });
+  EXPECT_FALSE(t.firings().empty());
 }
 
 TEST(ConsecutiveRule, NotWhenTheFailuresSpreadBeyondWithin) {
