@@ -26,11 +26,12 @@ class RatioWindow final : public RuleWindow {
     return {met(), now};
   }
 
-  // The earliest failure still in the window when the condition became true. Bounded by the
-  // window (started_at >= fired_at - window), and exact when the site was clean before the
-  // storm; on a site with a trickle of failures it may name one of those, up to a window early.
+  // The first failure of the run of buckets whose failure ratio reached the rule's, when the
+  // condition became true: exact when the site was clean before the storm, and on a busy site
+  // with a trickle of background failures it skips those instead of naming one a window early.
   Timestamp startedAt(Timestamp now) const override {
-    return window_.earliestFailure(now).value_or(now);
+    const double threshold = params_.ratio > 0 ? params_.ratio : 0.0;
+    return window_.onsetOfFailures(now, threshold).value_or(now);
   }
 
   const TrafficWindow& stats() const override { return window_; }

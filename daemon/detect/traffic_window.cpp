@@ -117,4 +117,21 @@ std::optional<Timestamp> TrafficWindow::earliestFailure(Timestamp now) const {
   return earliest;
 }
 
+std::optional<Timestamp> TrafficWindow::onsetOfFailures(Timestamp now, double ratio) const {
+  std::optional<Timestamp> onset;
+  int healthy_in_a_row = 0;
+  counts_.forEach(now, [&](Timestamp start, const CountCell& cell) {
+    if (cell.requests == 0) return;  // no traffic says nothing either way
+    const bool elevated =
+        cell.failures > 0 && double(cell.failures) >= ratio * double(cell.requests);
+    if (elevated) {
+      if (!onset) onset = start + Millis(cell.first_failure_ms);
+      healthy_in_a_row = 0;
+    } else if (++healthy_in_a_row > kOnsetHealthyBuckets) {
+      onset.reset();  // the failures before this were background, not this incident
+    }
+  });
+  return onset ? onset : earliestFailure(now);
+}
+
 }  // namespace gw

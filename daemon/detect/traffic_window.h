@@ -22,6 +22,9 @@ namespace gw {
 constexpr std::size_t kSuccessStatusSlots = 6;
 constexpr std::size_t kFailureStatusSlots = 4;  // 500, 502, 503, 504 for an all-5xx rule
 constexpr std::size_t kStatusSlots = kSuccessStatusSlots + kFailureStatusSlots;
+// Healthy buckets in a row that end a run of elevated ones when finding an incident's onset: a
+// moderately busy storm has the odd second without failures, which must not cut the run.
+constexpr int kOnsetHealthyBuckets = 2;
 
 // A window's totals at one moment, as plain values: copying one (the incident's peak) allocates
 // nothing. Turned into WindowStats only when an event is built.
@@ -55,6 +58,9 @@ class TrafficWindow {
   WindowSnapshot at(Timestamp now) const;
   // The earliest failure inside the window ending at `now`.
   std::optional<Timestamp> earliestFailure(Timestamp now) const;
+  // Where the current run of elevated buckets (failures/requests >= ratio) began: the first
+  // failure of that run. A busy site's background failures before it are not its start.
+  std::optional<Timestamp> onsetOfFailures(Timestamp now, double ratio) const;
 
   Millis span() const { return counts_.span(); }
 

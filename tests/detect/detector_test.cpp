@@ -76,6 +76,18 @@ TEST(RatioRule, WithRatioAndCountBothMustHold) {
   EXPECT_LE(t.firings()[0].fired_at, storm + 7s);
 }
 
+TEST(RatioRule, StartedAtSkipsTheBackgroundFailuresBeforeTheStorm) {
+  RuleConfig rule = ratioRule();
+  rule.ratio = 0.05;
+  rule.count = 10;
+  Timeline t({rule});
+  t.traffic(120s, 10ms, [](int i) { return failing(i, 300); });  // background 0.33%
+  const Timestamp storm = t.now;
+  t.traffic(30s, 10ms, [](int i) { return failing(i, 2); });
+  ASSERT_EQ(t.firings().size(), 1u);
+  EXPECT_EQ(t.firings()[0].started_at, storm) << "not a background failure up to a window before";
+}
+
 TEST(RatioRule, WithRatioAndCountAFewRequestsNeedTheCountToo) {
   RuleConfig rule = ratioRule();
   rule.ratio = 0.05;
