@@ -30,6 +30,11 @@ struct GzClose {
 };
 using GzHandle = std::unique_ptr<gzFile_s, GzClose>;
 
+// File times come from a coarse kernel clock (a few ms behind the wall clock): a file written
+// just after our last commit can carry an older mtime. Files this much older than the commit
+// still count as possibly unseen; the inode and content checks keep known files out.
+constexpr std::chrono::milliseconds kMtimeSlack{1000};
+
 // zlib's own buffer for a .gz being read to its end at start-up.
 constexpr unsigned kGzBufferBytes = 64 * 1024;
 
@@ -584,17 +589,54 @@ void Follower::resumeRotated(const std::vector<DirEntry>& entries) {
     known_.erase(id);
   }
 
-  // Generations rotated out after our last commit that we never saw (a plain path rotated
-  // twice while stopped): they hold lines written while we were away. Read them whole, oldest
-  // first, after the file we were reading and before the live one.
-  if (!glob_ && any_unfinished && !first_run_) {
+  // Generations rotated out after our last commit that we never saw (rotated twice while
+  // stopped): they hold lines written while we were away. Read them whole, oldest first, after
+  // the file we were reading. A generation is a sibling named after a log we followed (the
+  // path, or for a glob the names its live files had), newer than the last commit, that is
+  // none of the files we know: not by inode, and not by content (a .gz of a known file).
+  if (any_unfinished && !first_run_) {
+    std::vector<std::string> stems;
+    if (!glob_) stems.push_back(pattern_);
+    for (const Checkpoint& cp : rows) {
+      if (glob_ && cp.state == CheckpointState::kLive) {
+        stems.push_back(fs::path(cp.path).filename().string());
+      }
+    }
+    auto named_after_a_log = [&](const std::string& name) {
+      return std::any_of(stems.begin(), stems.end(), [&](const std::string& stem) {
+        return name.size() > stem.size() && name.starts_with(stem);
+      });
+    };
+    // A copy of a file we read (a .gz of it, logrotate `copy`): same head, and the same bytes
+    // just before the offset we reached in it.
+    auto is_known_content = [&](const DirEntry& e) {
+      const std::optional<std::string> head = headOf(e);
+      if (!head) return true;  // unreadable now: not ours to guess about
+      return std::any_of(rows.begin(), rows.end(), [&](const Checkpoint& cp) {
+        const bool same_head = cp.head_len > 0 && cp.head_len <= head->size() &&
+                               fingerprintOf(std::string_view(*head).substr(0, cp.head_len)) ==
+                                   Fingerprint{cp.head_len, cp.head_hash};
+        return same_head && holdsContentOf(e, cp);
+      });
+    };
     std::vector<const DirEntry*> unseen;
     for (const DirEntry& e : entries) {
-      if (e.matches || e.mtime_ms <= newest_commit_ms) continue;
+      if (e.matches || e.mtime_ms <= newest_commit_ms - kMtimeSlack.count() ||
+          !named_after_a_log(e.name)) {
+        continue;
+      }
+      if (!e.gzip && compressedName(e.name)) continue;  // only gzip can be read
       const bool open_now = std::any_of(resumed.begin(), resumed.end(),
                                         [&](const auto& f) { return f->id == e.id; }) ||
                             findOpen(e.id) != nullptr;
       if (open_now || known_.contains(e.id)) continue;
+      // gzip at work (logrotate's delaycompress): the source is still there beside the .gz.
+      if (e.gzip && std::any_of(entries.begin(), entries.end(), [&](const DirEntry& other) {
+            return other.name == e.name.substr(0, e.name.size() - 3);
+          })) {
+        continue;
+      }
+      if (is_known_content(e)) continue;
       unseen.push_back(&e);
     }
     std::sort(unseen.begin(), unseen.end(),
@@ -603,7 +645,7 @@ void Follower::resumeRotated(const std::vector<DirEntry>& entries) {
       std::unique_ptr<TailedFile> file;
       if (e->gzip) {
         file = openGzip(*e, nullptr);
-      } else if (!compressedName(e->name)) {
+      } else {
         file = openPlain(*e, false, false);
         if (file) file->role = TailedFile::Role::kRotated;
       }
@@ -616,6 +658,39 @@ void Follower::resumeRotated(const std::vector<DirEntry>& entries) {
   }
   // Oldest first, in front of the files already open.
   for (auto it = resumed.rbegin(); it != resumed.rend(); ++it) adopt(std::move(*it), true);
+}
+
+bool Follower::holdsContentOf(const DirEntry& entry, const Checkpoint& cp) {
+  if (entry.gzip) return openGzip(entry, &cp) != nullptr;
+  UniqueFd fd = openForReading(dir_ + "/" + entry.name);
+  if (!fd) return false;
+  Candidate candidate{std::nullopt, entry.size, std::nullopt, std::nullopt};
+  if (auto head = readAt(fd.get(), 0, cp.head_len)) candidate.head = fingerprintOf(*head);
+  if (cp.offset >= cp.marker_len) {
+    if (auto m = readAt(fd.get(), cp.offset - cp.marker_len, cp.marker_len)) {
+      candidate.marker = fingerprintOf(*m);
+    }
+  }
+  return resumeDecision(cp, candidate) == Resume::kResumeAt;
+}
+
+std::optional<std::string> Follower::headOf(const DirEntry& entry) const {
+  const std::string path = dir_ + "/" + entry.name;
+  UniqueFd fd = openForReading(path);
+  if (!fd) return std::nullopt;
+  std::string head(kHeadBytes, '\0');
+  if (!entry.gzip) {
+    const ssize_t n = preadFull(fd.get(), head.data(), head.size(), 0);
+    if (n < 0) return std::nullopt;
+    head.resize(static_cast<std::size_t>(n));
+    return head;
+  }
+  GzHandle gz(gzdopen(fd.release(), "rb"));
+  if (!gz) return std::nullopt;
+  const int n = gzread(gz.get(), head.data(), static_cast<unsigned>(head.size()));
+  if (n < 0) return std::nullopt;
+  head.resize(static_cast<std::size_t>(n));
+  return head;
 }
 
 void Follower::adopt(std::unique_ptr<TailedFile> file, bool front) {

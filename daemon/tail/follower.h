@@ -125,6 +125,10 @@ class Follower final : public WatchListener {
   // Opens a .gz for reading to its end: at a checkpoint's offset (verified) or from 0.
   std::unique_ptr<TailedFile> openGzip(const DirEntry& entry, const Checkpoint* cp);
   void adopt(std::unique_ptr<TailedFile> file, bool front);
+  // The first kHeadBytes of a file (decompressed for a .gz); nullopt when unreadable.
+  std::optional<std::string> headOf(const DirEntry& entry) const;
+  // Whether the file holds the checkpoint's bytes up to its offset (by fingerprints).
+  bool holdsContentOf(const DirEntry& entry, const Checkpoint& cp);
   void watchFile(TailedFile& file);
   Millis pollInterval() const;
   std::string awaitedName() const;
