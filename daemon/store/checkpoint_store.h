@@ -35,7 +35,7 @@ struct Checkpoint {
   uint64_t marker_hash = 0;
   bool skip_line = false;  // offset lies inside an overlong line whose cut head was delivered
   CheckpointState state = CheckpointState::kLive;
-  int64_t updated_ms = 0;
+  int64_t updated_ms = 0;  // commit time, Unix ms, on the clock of file times (coarse)
 
   bool operator==(const Checkpoint&) const = default;
 };

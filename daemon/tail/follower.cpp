@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -29,11 +30,6 @@ struct GzClose {
   void operator()(gzFile_s* gz) const { gzclose(gz); }
 };
 using GzHandle = std::unique_ptr<gzFile_s, GzClose>;
-
-// File times come from a coarse kernel clock (a few ms behind the wall clock): a file written
-// just after our last commit can carry an older mtime. Files this much older than the commit
-// still count as possibly unseen; the inode and content checks keep known files out.
-constexpr std::chrono::milliseconds kMtimeSlack{1000};
 
 // zlib's own buffer for a .gz being read to its end at start-up.
 constexpr unsigned kGzBufferBytes = 64 * 1024;
@@ -102,6 +98,12 @@ int64_t mtimeMs(const struct stat& st) {
 }
 
 }  // namespace
+
+int64_t fileClockNowMs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
+}
 
 struct TailedFile {
   enum class Role : uint8_t {
@@ -621,10 +623,9 @@ void Follower::resumeRotated(const std::vector<DirEntry>& entries) {
     };
     std::vector<const DirEntry*> unseen;
     for (const DirEntry& e : entries) {
-      if (e.matches || e.mtime_ms <= newest_commit_ms - kMtimeSlack.count() ||
-          !named_after_a_log(e.name)) {
-        continue;
-      }
+      // Commit times are file times (fileClockNowMs): a file written after the commit has an
+      // mtime at or past it; the same tick counts as after.
+      if (e.matches || e.mtime_ms < newest_commit_ms || !named_after_a_log(e.name)) continue;
       if (!e.gzip && compressedName(e.name)) continue;  // only gzip can be read
       const bool open_now = std::any_of(resumed.begin(), resumed.end(),
                                         [&](const auto& f) { return f->id == e.id; }) ||
@@ -921,7 +922,7 @@ void Follower::closeFile(std::size_t index, LineConsumer& consumer, std::size_t&
   if (file.watch != 0) watcher_.unwatch(file.watch);
   spdlog::info("tail: path={} inode={} closed ({}) at offset {}", file.path, file.id.inode, why,
                file.splitter.lineOffset());
-  Checkpoint cp = checkpointOf(file, clock_.now().time_since_epoch().count());
+  Checkpoint cp = checkpointOf(file, 0);  // updated_ms is set when staged
   cp.state = CheckpointState::kDone;
   closed_rows_.push_back(cp);
   // A rotated file still exists: remember it, so that it is not read again if a glob matches

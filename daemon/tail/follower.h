@@ -50,6 +50,11 @@ inline constexpr std::chrono::milliseconds kCutWarnInterval{60'000};
 // for inotify, so it must be frequent enough for alerting.
 inline constexpr std::chrono::milliseconds kDegradedPollInterval{1000};
 
+// Now, in Unix milliseconds, on the clock the kernel stamps file times with (coarse real time,
+// a few ms behind the precise clock). Checkpoints carry it, so that "modified after the last
+// commit" can be told from a file's mtime without a tick of doubt.
+int64_t fileClockNowMs();
+
 struct TailedFile;  // one open file; defined in follower.cpp
 
 class Follower final : public WatchListener {
@@ -76,7 +81,8 @@ class Follower final : public WatchListener {
   // owner runs a turn then, which closes it.
   std::optional<std::chrono::steady_clock::time_point> nextDeadline() const;
 
-  // Stages the checkpoints that changed since the last call. Returns whether anything was.
+  // Stages the checkpoints that changed since the last call, stamped now_ms (fileClockNowMs()).
+  // Returns whether anything was.
   bool stageCheckpoints(CheckpointStore& store, int64_t now_ms);
 
   // True while some watch could not be set (limit reached, permission): checked periodically.

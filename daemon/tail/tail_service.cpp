@@ -193,7 +193,7 @@ void TailService::armCheckpointTimer() {
 Result<void> TailService::commitCheckpoints() {
   if (store_ == nullptr) return {};
   consumer_.onBatchEnd();
-  const int64_t now_ms = clock_.now().time_since_epoch().count();
+  const int64_t now_ms = fileClockNowMs();  // compared with file mtimes at the next start
   for (auto& f : followers_) f->stageCheckpoints(*store_, now_ms);
   if (store_->staged() == 0) {
     uncommitted_lines_ = 0;
