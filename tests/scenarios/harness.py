@@ -25,7 +25,6 @@ import collections
 import fcntl
 import json
 import os
-import random
 import re
 import shutil
 import signal

@@ -19,7 +19,6 @@ Pending (they fail with the follower as of this writing; registered with ctest o
 
 Each test waits on barriers (lines in the probe's output, lines in the file on disk), never on sleeps.
 """
-import array
 import os
 import random
 import re
