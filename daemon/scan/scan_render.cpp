@@ -95,7 +95,7 @@ std::string byStatus(const std::map<uint16_t, uint64_t>& by_status) {
   std::string out;
   for (const auto& [status, count] : by_status) {
     if (!out.empty()) out += ", ";
-    out += std::to_string(status) + ": " + grouped(count);
+    out += (status == 0 ? std::string("other") : std::to_string(status)) + ": " + grouped(count);
   }
   return out;
 }
@@ -143,6 +143,9 @@ void appendIncident(std::string& out, std::size_t n, const IncidentReport& inc, 
   if (inc.last_good_before) {
     row("last good", localTime(*inc.last_good_before, off) + "  (last good request before it)");
     if (!inc.last_good_line.empty()) row("", st.dim() + shown(inc.last_good_line) + st.reset());
+  } else if (e.stats.errors < e.stats.requests) {
+    row("last good", "requests kept succeeding during it (" + percent(e.stats.errors, e.stats.requests) +
+                         " failed when it fired)");
   } else {
     row("last good", "none in the files read");
   }
@@ -153,11 +156,17 @@ void appendIncident(std::string& out, std::size_t n, const IncidentReport& inc, 
                     " upstream failures of " + grouped(inc.peak.requests) + " requests (" +
                     percent(inc.peak.upstream_failures, inc.peak.requests) + ") in that minute");
   }
-  if (inc.last_failure_at) row("last fail", localTime(*inc.last_failure_at, off));
+  if (inc.last_failure_at && !inc.back_to_normal_at) row("last fail", localTime(*inc.last_failure_at, off));
   if (inc.resolved && inc.resolved->resolved_at) {
     const Timestamp end = inc.last_failure_at.value_or(*inc.resolved->resolved_at);
     row("resolved", localTime(*inc.resolved->resolved_at, off));
-    row("duration", formatDuration(end - e.started_at) + " of failures (first to last failing request)");
+    if (inc.back_to_normal_at) {
+      row("duration", formatDuration(*inc.back_to_normal_at - e.started_at) +
+                          " (until the rule's window was healthy again, " +
+                          localTime(*inc.back_to_normal_at, off).substr(11, 8) + ")");
+    } else {
+      row("duration", formatDuration(end - e.started_at) + " of failures (first to last failing request)");
+    }
   } else {
     row("resolved", std::string(st.red()) + "no — still failing at the end of the files" + st.reset());
     if (inc.last_failure_at) row("duration", "at least " + formatDuration(*inc.last_failure_at - e.started_at));
@@ -410,6 +419,7 @@ nlohmann::json scanToJson(const ScanResult& r) {
     ij["last_good_line"] = validUtf8(inc.last_good_line);
     ij["first_failure_line"] = validUtf8(inc.first_failure_line);
     ij["last_failure_at"] = optTime(inc.last_failure_at);
+    ij["back_to_normal_at"] = optTime(inc.back_to_normal_at);
     ij["reminders"] = inc.reminders;
     ij["peak_minute"] = formatRfc3339(Timestamp(std::chrono::minutes(inc.peak_minute)), ioff);
     ij["peak_minute_counts"] = {{"requests", inc.peak.requests},

@@ -52,6 +52,9 @@ struct IncidentReport {
   std::optional<IncidentEvent> resolved;  // the resolved event, when it came
   uint64_t reminders = 0;
   std::optional<Timestamp> last_failure_at;  // the last failing request of the source while open
+  // A partial incident (requests kept succeeding) ends when its rule's condition cleared:
+  // resolved_at - resolve_after. Background failures after it are not the incident's.
+  std::optional<Timestamp> back_to_normal_at;
   std::optional<Timestamp> last_good_before;  // the last good request before the run of failures
   std::string first_failure_line;
   std::string last_good_line;

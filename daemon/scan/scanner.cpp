@@ -102,6 +102,7 @@ struct SourceState {
   bool run_has_good = false;
   std::string run_good_line;
   std::string run_first_failure_line;
+  Timestamp run_first_failure_time{};
   Timestamp last_failure_time{};
   MinuteCounts* current_minute = nullptr;
   int64_t current_minute_key = 0;
@@ -129,6 +130,7 @@ class Replay {
   std::vector<std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<ErrorLineParser>> error_parsers_;  // one per source
   std::unique_ptr<Detector> detector_;
+  std::vector<RuleConfig> rules_;
   std::unordered_map<std::string, std::size_t> open_incidents_;  // incident id -> report index
   Timestamp now_{};
   bool has_now_ = false;
@@ -264,6 +266,7 @@ void Replay::onAccess(Stream& s) {
       src.run_good_time = src.last_good_time;
       src.run_good_line = src.last_good_line;
       src.run_first_failure_line.assign(r.line);
+      src.run_first_failure_time = r.time;
     }
     src.last_failure_time = r.time;
     for (auto& [id, index] : open_incidents_) {
@@ -313,9 +316,11 @@ void Replay::drainEvents() {
             report.last_good_before = src->last_good_time;
             report.last_good_line = src->last_good_line;
           }
-          if (src->in_failure_run) {
+          if (src->in_failure_run) report.last_failure_at = src->last_failure_time;
+          // The line is shown only when it is the incident's first failure: on a busy site the
+          // current run of failures began long after started_at.
+          if (src->in_failure_run && src->run_first_failure_time == event.started_at) {
             report.first_failure_line = src->run_first_failure_line;
-            report.last_failure_at = src->last_failure_time;
           }
           for (const RecentErrorLine& line : src->recent_errors) {
             if (line.time + kErrorLeadIn < event.started_at) continue;
@@ -339,7 +344,14 @@ void Replay::drainEvents() {
       case EventKind::kResolved: {
         auto it = open_incidents_.find(event.incident_id);
         if (it == open_incidents_.end()) break;
-        result_.incidents[it->second].resolved = std::move(event);
+        IncidentReport& report = result_.incidents[it->second];
+        const bool partial = report.fired.stats.errors < report.fired.stats.requests;
+        for (const RuleConfig& rule : rules_) {
+          if (partial && rule.name == event.rule && event.resolved_at) {
+            report.back_to_normal_at = std::max(report.fired.started_at, *event.resolved_at - rule.resolve_after);
+          }
+        }
+        report.resolved = std::move(event);
         open_incidents_.erase(it);
         break;
       }
@@ -388,9 +400,9 @@ Result<void> Replay::run(const std::vector<std::string>& access, const std::vect
     s->access_parser = std::make_unique<AccessParser>(std::move(formats));
   }
 
-  std::vector<RuleConfig> rules = input_.config.rules.empty() ? defaultRules() : input_.config.rules;
-  for (const RuleConfig& rule : rules) result_.rules.push_back(rule.name);
-  detector_ = std::make_unique<Detector>(std::move(rules), source_names_, DetectorOptions{});
+  rules_ = input_.config.rules.empty() ? defaultRules() : input_.config.rules;
+  for (const RuleConfig& rule : rules_) result_.rules.push_back(rule.name);
+  detector_ = std::make_unique<Detector>(rules_, source_names_, DetectorOptions{});
 
   ScanProgress status;
   for (const auto& s : streams_) {
