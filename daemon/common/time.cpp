@@ -54,6 +54,16 @@ bool parseDuration(std::string_view text, Millis& out) {
   return true;
 }
 
+std::string groupThousands(uint64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 std::string formatDuration(Millis d) {
   long long ms = d.count();
   if (ms < 0) ms = -ms;

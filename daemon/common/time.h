@@ -30,6 +30,21 @@ class SystemClock final : public Clock {
   }
 };
 
+// Howard Hinnant's days_from_civil: a proleptic Gregorian date to days since 1970-01-01.
+// constexpr and allocation-free, for the parsers' hot paths and the TZif reader.
+constexpr int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+static_assert(daysFromCivil(1970, 1, 1) == 0 && daysFromCivil(2022, 11, 16) == 19312);
+
+// "1,234,567": counts people read in reports, alerts and logs.
+std::string groupThousands(uint64_t n);
+
 // "2022-11-16T11:26:28+09:00" (RFC 3339, seconds; milliseconds added when non-zero).
 std::string formatRfc3339(Timestamp t, int utc_offset_minutes);
 

@@ -22,14 +22,6 @@ constexpr int kLastExpandedYear = 2100;
 // Where zone files live unless $TZDIR says otherwise (as glibc does).
 constexpr const char* kZoneInfoDir = "/usr/share/zoneinfo";
 
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 int64_t yearOf(int64_t utc_seconds) {
   // civil_from_days, year only.

@@ -20,15 +20,7 @@ std::unique_ptr<RuleWindow> makeRuleWindow(const RuleParams& params) {
   return makeRatioWindow(params);
 }
 
-std::string formatCount(uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
+std::string formatCount(uint64_t n) { return groupThousands(n); }
 
 std::string formatSpan(Millis span) {
   int64_t ms = span.count();

@@ -22,15 +22,7 @@ struct Style {
   const char* reset() const { return on ? "\033[0m" : ""; }
 };
 
-std::string grouped(uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
+std::string grouped(uint64_t n) { return groupThousands(n); }
 
 std::string percent(uint64_t part, uint64_t whole) {
   if (whole == 0) return "-";
