@@ -12,33 +12,45 @@
 namespace gw {
 
 int runCli(int argc, char** argv) {
-  CLI::App app{"gatewatch: tells on-call people within seconds when the application behind nginx starts\n"
-               "failing (502/503/504), and answers after the fact when exactly it started."};
+  CLI::App app{
+      "gatewatch: tells on-call people within seconds when the application behind nginx starts\n"
+      "failing (502/503/504), and answers after the fact when exactly it started."};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("gatewatch ") + kVersion);
 
   ScanCommand scan;
   auto* scan_cmd = app.add_subcommand(
-      "scan", "Replay access logs (plain, rotated .1, gzipped .gz, globs) in time order: files, incidents, "
-              "and a per-minute picture of errors");
-  scan_cmd->add_option("paths", scan.paths, "access log files or globs (default: every source of --config, with "
-                                            "its rotated files)");
+      "scan",
+      "Replay access logs (plain, rotated .1, gzipped .gz, globs) in time order: files, incidents, "
+      "and a per-minute picture of errors");
+  scan_cmd->add_option("paths", scan.paths,
+                       "access log files or globs (default: every source of --config, with "
+                       "its rotated files)");
   scan_cmd->add_option("-c,--config", scan.config_path, "config file: sources, formats, rules");
-  scan_cmd->add_option("-f,--format", scan.formats,
-                       "log_format: 'combined', 'main', or the format text as in nginx.conf (repeat to try several)")
+  scan_cmd
+      ->add_option("-f,--format", scan.formats,
+                   "log_format: 'combined', 'main', or the format text as in nginx.conf (repeat to "
+                   "try several)")
       ->allow_extra_args(false);
-  scan_cmd->add_option("-e,--error-log", scan.error_logs, "nginx error.log files or globs, shown with incidents")
+  scan_cmd
+      ->add_option("-e,--error-log", scan.error_logs,
+                   "nginx error.log files or globs, shown with incidents")
       ->allow_extra_args(false);
-  scan_cmd->add_option("--timezone", scan.timezone, "IANA zone of error.log times (default: the server's)");
+  scan_cmd->add_option("--timezone", scan.timezone,
+                       "IANA zone of error.log times (default: the server's)");
   scan_cmd->add_flag("--json", scan.json, "print JSON instead of the report");
-  scan_cmd->add_flag("--all-minutes", scan.all_minutes, "print every minute, not only those around incidents");
+  scan_cmd->add_flag("--all-minutes", scan.all_minutes,
+                     "print every minute, not only those around incidents");
   scan_cmd->add_flag("--no-color", scan.no_color, "no ANSI colours even on a terminal");
 
   std::string check_config;
   bool describe = false;
-  auto* check_cmd = app.add_subcommand("check", "Validate a config file; every problem as FILE:LINE:COL: message");
+  auto* check_cmd = app.add_subcommand(
+      "check", "Validate a config file; every problem as FILE:LINE:COL: message");
   auto* config_opt = check_cmd->add_option("-c,--config,config", check_config, "the config file");
-  check_cmd->add_flag("--describe", describe, "print every config key with its type, default and meaning")
+  check_cmd
+      ->add_flag("--describe", describe,
+                 "print every config key with its type, default and meaning")
       ->excludes(config_opt);
 
   try {

@@ -13,13 +13,14 @@
 namespace gw {
 namespace {
 
-constexpr auto kProgressAfter = std::chrono::seconds(1);          // quick scans show no bar
+constexpr auto kProgressAfter = std::chrono::seconds(1);  // quick scans show no bar
 constexpr auto kProgressEvery = std::chrono::milliseconds(100);
 
 // A progress bar on stderr, only when it is a terminal and the scan takes a while.
 class ProgressBar {
  public:
-  ProgressBar() : enabled_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
+  ProgressBar()
+      : enabled_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
   ~ProgressBar() {
     if (drawn_) std::fputs("\r\033[K", stderr);
   }
@@ -29,14 +30,15 @@ class ProgressBar {
     if (now - start_ < kProgressAfter || now - last_ < kProgressEvery) return;
     last_ = now;
     drawn_ = true;
-    const double fraction = p.bytes_total ? std::min(1.0, double(p.bytes_done) / double(p.bytes_total)) : 0.0;
+    const double fraction =
+        p.bytes_total ? std::min(1.0, double(p.bytes_done) / double(p.bytes_total)) : 0.0;
     const int width = 30;
     const int filled = int(fraction * width);
     std::string bar(std::size_t(filled), '#');
     bar.resize(width, '.');
     const double seconds = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "\r\033[Kscanning [%s] %3.0f%%  %.1f M lines  %.1f M lines/s", bar.c_str(), fraction * 100,
-                 double(p.lines) / 1e6, double(p.lines) / 1e6 / seconds);
+    std::fprintf(stderr, "\r\033[Kscanning [%s] %3.0f%%  %.1f M lines  %.1f M lines/s", bar.c_str(),
+                 fraction * 100, double(p.lines) / 1e6, double(p.lines) / 1e6 / seconds);
     std::fflush(stderr);
   }
 
@@ -53,7 +55,8 @@ int runScan(const ScanCommand& command) {
   ScanInput input;
   if (!command.config_path.empty()) {
     ConfigLoad load = loadConfigFile(command.config_path);
-    for (const ConfigProblem& problem : load.problems) std::fprintf(stderr, "%s\n", problem.toString().c_str());
+    for (const ConfigProblem& problem : load.problems)
+      std::fprintf(stderr, "%s\n", problem.toString().c_str());
     if (!load.ok()) return kExitUsage;
     input.config = std::move(load.config);
   } else if (command.paths.empty()) {
@@ -78,7 +81,8 @@ int runScan(const ScanCommand& command) {
     std::cout << scanToJson(result.value()).dump(2) << "\n";
   } else {
     RenderOptions options;
-    options.color = !command.no_color && ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+    options.color =
+        !command.no_color && ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
     options.all_minutes = command.all_minutes;
     std::cout << renderScanText(result.value(), options);
   }

@@ -41,13 +41,26 @@ bool parseDuration(std::string_view text, Millis& out) {
       ++i;
     }
     long long unit = 0;
-    if (text.substr(i, 2) == "ms") { unit = 1; i += 2; }
-    else if (i < text.size() && text[i] == 's') { unit = 1000; ++i; }
-    else if (i < text.size() && text[i] == 'm') { unit = 60'000; ++i; }
-    else if (i < text.size() && text[i] == 'h') { unit = 3'600'000; ++i; }
-    else if (i < text.size() && text[i] == 'd') { unit = 86'400'000; ++i; }
-    else if (i == text.size() && value == 0) { unit = 1; }  // a bare "0" is zero
-    else return false;
+    if (text.substr(i, 2) == "ms") {
+      unit = 1;
+      i += 2;
+    } else if (i < text.size() && text[i] == 's') {
+      unit = 1000;
+      ++i;
+    } else if (i < text.size() && text[i] == 'm') {
+      unit = 60'000;
+      ++i;
+    } else if (i < text.size() && text[i] == 'h') {
+      unit = 3'600'000;
+      ++i;
+    } else if (i < text.size() && text[i] == 'd') {
+      unit = 86'400'000;
+      ++i;
+    } else if (i == text.size() && value == 0) {
+      unit = 1;
+    }  // a bare "0" is zero
+    else
+      return false;
     total += value * unit;
   }
   out = Millis(total);
@@ -70,9 +83,18 @@ std::string formatDuration(Millis d) {
   if (ms < 1000) return std::to_string(ms) + "ms";
   long long s = ms / 1000;
   std::string out;
-  if (s >= 86400) { out += std::to_string(s / 86400) + "d "; s %= 86400; }
-  if (s >= 3600 || !out.empty()) { out += std::to_string(s / 3600) + "h "; s %= 3600; }
-  if (s >= 60 || !out.empty()) { out += std::to_string(s / 60) + "m "; s %= 60; }
+  if (s >= 86400) {
+    out += std::to_string(s / 86400) + "d ";
+    s %= 86400;
+  }
+  if (s >= 3600 || !out.empty()) {
+    out += std::to_string(s / 3600) + "h ";
+    s %= 3600;
+  }
+  if (s >= 60 || !out.empty()) {
+    out += std::to_string(s / 60) + "m ";
+    s %= 60;
+  }
   out += std::to_string(s) + "s";
   return out;
 }

@@ -16,7 +16,7 @@ using Timestamp = std::chrono::sys_time<Millis>;
 class Clock {
  public:
   virtual ~Clock() = default;
-  virtual Timestamp now() const = 0;                                   // wall time, for display and log-time comparison
+  virtual Timestamp now() const = 0;  // wall time, for display and log-time comparison
   virtual std::chrono::steady_clock::time_point steadyNow() const = 0;  // for intervals
 };
 

@@ -22,7 +22,6 @@ constexpr int kLastExpandedYear = 2100;
 // Where zone files live unless $TZDIR says otherwise (as glibc does).
 constexpr const char* kZoneInfoDir = "/usr/share/zoneinfo";
 
-
 int64_t yearOf(int64_t utc_seconds) {
   // civil_from_days, year only.
   int64_t z = (utc_seconds >= 0 ? utc_seconds : utc_seconds - 86399) / 86400 + 719468;

@@ -26,39 +26,54 @@ std::vector<RuleConfig> defaultRules() {
 
 const char* toString(RuleKind kind) {
   switch (kind) {
-    case RuleKind::kRatio: return "ratio";
-    case RuleKind::kConsecutive: return "consecutive";
-    case RuleKind::kBurnRate: return "burn_rate";
-    case RuleKind::kErrorLog: return "error_log";
-    case RuleKind::kSilence: return "silence";
+    case RuleKind::kRatio:
+      return "ratio";
+    case RuleKind::kConsecutive:
+      return "consecutive";
+    case RuleKind::kBurnRate:
+      return "burn_rate";
+    case RuleKind::kErrorLog:
+      return "error_log";
+    case RuleKind::kSilence:
+      return "silence";
   }
   return "?";
 }
 
 const char* toString(GroupKey key) {
   switch (key) {
-    case GroupKey::kSource: return "source";
-    case GroupKey::kHost: return "host";
-    case GroupKey::kUpstream: return "upstream";
-    case GroupKey::kPath: return "path";
+    case GroupKey::kSource:
+      return "source";
+    case GroupKey::kHost:
+      return "host";
+    case GroupKey::kUpstream:
+      return "upstream";
+    case GroupKey::kPath:
+      return "path";
   }
   return "?";
 }
 
 const char* toString(Severity severity) {
   switch (severity) {
-    case Severity::kInfo: return "info";
-    case Severity::kWarning: return "warning";
-    case Severity::kCritical: return "critical";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kCritical:
+      return "critical";
   }
   return "?";
 }
 
 const char* toString(SinkType type) {
   switch (type) {
-    case SinkType::kSlack: return "slack";
-    case SinkType::kWebhook: return "webhook";
-    case SinkType::kAlertmanager: return "alertmanager";
+    case SinkType::kSlack:
+      return "slack";
+    case SinkType::kWebhook:
+      return "webhook";
+    case SinkType::kAlertmanager:
+      return "alertmanager";
   }
   return "?";
 }

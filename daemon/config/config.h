@@ -15,11 +15,12 @@ enum class StartAt : uint8_t { kEnd, kBeginning };
 
 struct SourceConfig {
   std::string name;
-  std::string access_log;            // a path or a glob
-  std::string error_log;             // optional
-  std::vector<std::string> formats;  // predefined names or log_format text; tried in order. Default {"combined"}
+  std::string access_log;  // a path or a glob
+  std::string error_log;   // optional
+  std::vector<std::string>
+      formats;  // predefined names or log_format text; tried in order. Default {"combined"}
   StartAt start_at = StartAt::kEnd;
-  std::string timezone;              // IANA name; empty: the server's zone
+  std::string timezone;  // IANA name; empty: the server's zone
 };
 
 enum class RuleKind : uint8_t { kRatio, kConsecutive, kBurnRate, kErrorLog, kSilence };
@@ -43,17 +44,18 @@ struct RuleConfig {
   Millis resolve_after{std::chrono::seconds(120)};
   Millis repeat_interval{std::chrono::hours(4)};
   Severity severity = Severity::kCritical;
-  std::vector<std::string> sinks;  // empty: every sink
+  std::vector<std::string> sinks;   // empty: every sink
   std::size_t max_groups = 10'000;  // least recently seen groups are evicted beyond this
 
   // Which statuses count as failures (ratio, consecutive, burn_rate).
-  // Default for ratio: {502, 503, 504}; consecutive: {502, 504}; burn_rate: every 5xx (empty = all 5xx).
+  // Default for ratio: {502, 503, 504}; consecutive: {502, 504}; burn_rate: every 5xx (empty = all
+  // 5xx).
   std::vector<uint16_t> statuses;
 
   // ratio
   Millis window{std::chrono::seconds(60)};
   uint64_t min_requests = 20;
-  std::optional<double> ratio;   // fire when errors/requests >= ratio ...
+  std::optional<double> ratio;    // fire when errors/requests >= ratio ...
   std::optional<uint64_t> count;  // ... and errors >= count (ratio: each set one must hold;
                                   // consecutive: N; error_log: matches in window)
 
@@ -81,7 +83,7 @@ enum class WebhookPayload : uint8_t { kGatewatch, kAlertmanager };
 struct SinkConfig {
   std::string name;
   SinkType type = SinkType::kWebhook;
-  std::string url;       // discouraged: prefer url_env / url_file
+  std::string url;  // discouraged: prefer url_env / url_file
   std::string url_env;
   std::string url_file;
   std::string secret_env;
@@ -103,8 +105,8 @@ struct ContextConfig {
 };
 
 struct TailConfig {
-  Millis rotate_grace{std::chrono::seconds(30)};    // a renamed file quiet this long is closed
-  Millis safety_check{std::chrono::seconds(10)};    // stat every followed file this often
+  Millis rotate_grace{std::chrono::seconds(30)};  // a renamed file quiet this long is closed
+  Millis safety_check{std::chrono::seconds(10)};  // stat every followed file this often
   Millis checkpoint_interval{std::chrono::seconds(1)};
   uint64_t checkpoint_lines = 10'000;
   uint32_t max_line_bytes = 64 * 1024;

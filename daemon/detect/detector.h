@@ -29,7 +29,7 @@ struct DetectorOptions {
 
 struct DetectorCounters {
   uint64_t records = 0;
-  uint64_t skew_clamped = 0;   // records whose time was replaced by now
+  uint64_t skew_clamped = 0;  // records whose time was replaced by now
   uint64_t groups_evicted = 0;
   uint64_t open_groups_evicted = 0;  // of those, pending or firing ones (every group was open):
                                      // the incident is dropped without a resolved event

@@ -18,8 +18,9 @@ enum class EventKind : uint8_t { kFiring, kReminder, kResolved };
 const char* toString(EventKind kind);
 
 struct WindowStats {
-  uint64_t requests = 0;  // requests the rule counted in the window (excludes never-reached-upstream)
-  uint64_t errors = 0;    // of which failures by the rule's statuses
+  uint64_t requests =
+      0;                // requests the rule counted in the window (excludes never-reached-upstream)
+  uint64_t errors = 0;  // of which failures by the rule's statuses
   // Every status counted in the window. A window keeps 6 success and 4 failure statuses apart
   // at a time (traffic_window.h); beyond that, the others are summed under status 0, "other".
   std::map<uint16_t, uint64_t> by_status;
@@ -38,22 +39,23 @@ struct IncidentEvent {
   RuleKind rule_kind = RuleKind::kRatio;
   Severity severity = Severity::kCritical;
   std::string source;
-  std::vector<std::pair<std::string, std::string>> group;  // ("source","x"), ("upstream","1.2.3.4:80") ...
+  std::vector<std::pair<std::string, std::string>>
+      group;  // ("source","x"), ("upstream","1.2.3.4:80") ...
 
   Timestamp started_at{};  // the first failing request of this incident
   Timestamp fired_at{};    // when the rule's condition (and `for`) was met
   std::optional<Timestamp> resolved_at;
-  Timestamp event_at{};    // the detector time of this event
+  Timestamp event_at{};            // the detector time of this event
   int16_t utc_offset_minutes = 0;  // of the source's lines, for display
 
-  Millis window{};          // the span the stats cover
-  WindowStats stats;        // at the time of the event
-  WindowStats peak;         // the window with the highest error count seen during the incident
+  Millis window{};    // the span the stats cover
+  WindowStats stats;  // at the time of the event
+  WindowStats peak;   // the window with the highest error count seen during the incident
   Timestamp peak_at{};
   std::vector<NamedCount> top_paths;  // failures by path, most first (at most 10)
   std::vector<NamedCount> upstreams;  // failures by first upstream address, most first (at most 10)
-  std::string detail;       // kind-specific, e.g. "3 consecutive failures", "burn 14.4x over 1h and 5m",
-                            // "no requests for 15m after 1,234", the matched error.log text
+  std::string detail;  // kind-specific, e.g. "3 consecutive failures", "burn 14.4x over 1h and 5m",
+                       // "no requests for 15m after 1,234", the matched error.log text
   std::vector<std::string> sinks;  // from the rule
 };
 

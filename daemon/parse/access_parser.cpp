@@ -522,7 +522,6 @@ void diagnoseAroundTime(const LogFormat::Impl& f, std::string_view line, std::si
 
 // ---- the apply pass ----
 
-
 unsigned daysInMonth(int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;

@@ -76,7 +76,6 @@ bool levelFromName(std::string_view name, ErrorLevel& out) {
   return false;
 }
 
-
 int two(const char* s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
 
 // The context parts nginx appends, in its order. Quoted ones are written as key: "value".

@@ -16,7 +16,7 @@ namespace gw {
 class LineReader {
  public:
   static constexpr std::size_t kReadChunkBytes = 1 << 20;  // one zlib/read call
-  static constexpr std::size_t kMaxLineBytes = 64 * 1024;   // longer lines are cut and counted
+  static constexpr std::size_t kMaxLineBytes = 64 * 1024;  // longer lines are cut and counted
 
   static Result<std::unique_ptr<LineReader>> open(const std::string& path);
   ~LineReader();

@@ -8,9 +8,9 @@ namespace gw {
 namespace {
 
 constexpr int64_t kMinutesAroundIncident = 10;  // context rows before and after an incident
-constexpr std::size_t kAllMinutesUpTo = 120;     // a shorter span is shown whole
-constexpr std::size_t kShownLineBytes = 300;     // log lines in the report are cut here
-constexpr std::size_t kMaxRows = 72;             // rows of the picture before rows get wider
+constexpr std::size_t kAllMinutesUpTo = 120;    // a shorter span is shown whole
+constexpr std::size_t kShownLineBytes = 300;    // log lines in the report are cut here
+constexpr std::size_t kMaxRows = 72;            // rows of the picture before rows get wider
 
 struct Style {
   bool on;
@@ -98,9 +98,10 @@ void appendFiles(std::string& out, const ScanResult& r, const Style& st) {
   for (const FileSummary& f : r.files) width = std::max(width, f.path.size());
   for (const FileSummary& f : r.files) {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "  %-*s  %s%-6s%s %12s lines %12s parsed %10s malformed", int(width),
-                  f.path.c_str(), st.dim(), f.error_log ? "error" : "access", st.reset(),
-                  grouped(f.lines).c_str(), grouped(f.parsed).c_str(), grouped(f.malformed).c_str());
+    std::snprintf(buf, sizeof buf, "  %-*s  %s%-6s%s %12s lines %12s parsed %10s malformed",
+                  int(width), f.path.c_str(), st.dim(), f.error_log ? "error" : "access",
+                  st.reset(), grouped(f.lines).c_str(), grouped(f.parsed).c_str(),
+                  grouped(f.malformed).c_str());
     out += buf;
     if (f.first_time && f.last_time) {
       out += "  " + localTime(*f.first_time, f.utc_offset_minutes) + " → " +
@@ -112,7 +113,8 @@ void appendFiles(std::string& out, const ScanResult& r, const Style& st) {
              m.reason + st.reset() + "\n";
     }
     if (f.malformed > f.malformed_samples.size()) {
-      out += "      … and " + grouped(f.malformed - f.malformed_samples.size()) + " more malformed\n";
+      out +=
+          "      … and " + grouped(f.malformed - f.malformed_samples.size()) + " more malformed\n";
     }
     if (f.cut > 0) out += "      " + grouped(f.cut) + " lines longer than 64 KiB were cut\n";
     if (!f.error.empty()) out += std::string("      ") + st.red() + f.error + st.reset() + "\n";
@@ -122,22 +124,23 @@ void appendFiles(std::string& out, const ScanResult& r, const Style& st) {
 void appendIncident(std::string& out, std::size_t n, const IncidentReport& inc, const Style& st) {
   const IncidentEvent& e = inc.fired;
   const int16_t off = e.utc_offset_minutes;
-  out += std::string("\n  ") + st.bold() + st.red() + "#" + std::to_string(n) + " " + e.rule + st.reset() +
-         "  " + groupText(e) + "  " + toString(e.severity) + "  " + st.dim() + "id " + e.incident_id +
-         st.reset() + "\n";
+  out += std::string("\n  ") + st.bold() + st.red() + "#" + std::to_string(n) + " " + e.rule +
+         st.reset() + "  " + groupText(e) + "  " + toString(e.severity) + "  " + st.dim() + "id " +
+         e.incident_id + st.reset() + "\n";
   auto row = [&](const char* label, const std::string& value) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "     %-11s ", label);
     out += buf + value + "\n";
   };
   row("started", localTime(e.started_at, off) + "  (first failing request)");
-  if (!inc.first_failure_line.empty()) row("", st.dim() + shown(inc.first_failure_line) + st.reset());
+  if (!inc.first_failure_line.empty())
+    row("", st.dim() + shown(inc.first_failure_line) + st.reset());
   if (inc.last_good_before) {
     row("last good", localTime(*inc.last_good_before, off) + "  (last good request before it)");
     if (!inc.last_good_line.empty()) row("", st.dim() + shown(inc.last_good_line) + st.reset());
   } else if (e.stats.errors < e.stats.requests) {
-    row("last good", "requests kept succeeding during it (" + percent(e.stats.errors, e.stats.requests) +
-                         " failed when it fired)");
+    row("last good", "requests kept succeeding during it (" +
+                         percent(e.stats.errors, e.stats.requests) + " failed when it fired)");
   } else {
     row("last good", "none in the files read");
   }
@@ -148,7 +151,8 @@ void appendIncident(std::string& out, std::size_t n, const IncidentReport& inc, 
                     " upstream failures of " + grouped(inc.peak.requests) + " requests (" +
                     percent(inc.peak.upstream_failures, inc.peak.requests) + ") in that minute");
   }
-  if (inc.last_failure_at && !inc.back_to_normal_at) row("last fail", localTime(*inc.last_failure_at, off));
+  if (inc.last_failure_at && !inc.back_to_normal_at)
+    row("last fail", localTime(*inc.last_failure_at, off));
   if (inc.resolved && inc.resolved->resolved_at) {
     const Timestamp end = inc.last_failure_at.value_or(*inc.resolved->resolved_at);
     row("resolved", localTime(*inc.resolved->resolved_at, off));
@@ -157,16 +161,19 @@ void appendIncident(std::string& out, std::size_t n, const IncidentReport& inc, 
                           " (until the rule's window was healthy again, " +
                           localTime(*inc.back_to_normal_at, off).substr(11, 8) + ")");
     } else {
-      row("duration", formatDuration(end - e.started_at) + " of failures (first to last failing request)");
+      row("duration",
+          formatDuration(end - e.started_at) + " of failures (first to last failing request)");
     }
   } else {
-    row("resolved", std::string(st.red()) + "no — still failing at the end of the files" + st.reset());
-    if (inc.last_failure_at) row("duration", "at least " + formatDuration(*inc.last_failure_at - e.started_at));
+    row("resolved",
+        std::string(st.red()) + "no — still failing at the end of the files" + st.reset());
+    if (inc.last_failure_at)
+      row("duration", "at least " + formatDuration(*inc.last_failure_at - e.started_at));
   }
   if (inc.reminders > 0) row("reminders", std::to_string(inc.reminders));
-  row("window", grouped(e.stats.errors) + " failures of " + grouped(e.stats.requests) + " requests (" +
-                    percent(e.stats.errors, e.stats.requests) + ") in the " + formatDuration(e.window) +
-                    " window when it fired");
+  row("window", grouped(e.stats.errors) + " failures of " + grouped(e.stats.requests) +
+                    " requests (" + percent(e.stats.errors, e.stats.requests) + ") in the " +
+                    formatDuration(e.window) + " window when it fired");
   if (!e.stats.by_status.empty()) row("by status", byStatus(e.stats.by_status));
   if (!e.top_paths.empty()) {
     std::string paths;
@@ -185,8 +192,10 @@ void appendIncident(std::string& out, std::size_t n, const IncidentReport& inc, 
     row("upstreams", ups);
   }
   if (!inc.error_lines.empty()) {
-    row("error.log", std::to_string(inc.error_lines.size() + inc.error_lines_dropped) + " lines in its span");
-    for (const std::string& line : inc.error_lines) out += "       " + std::string(st.dim()) + shown(line) + st.reset() + "\n";
+    row("error.log",
+        std::to_string(inc.error_lines.size() + inc.error_lines_dropped) + " lines in its span");
+    for (const std::string& line : inc.error_lines)
+      out += "       " + std::string(st.dim()) + shown(line) + st.reset() + "\n";
     if (inc.error_lines_dropped) out += "       … " + grouped(inc.error_lines_dropped) + " more\n";
   }
 }
@@ -216,10 +225,13 @@ void appendMinutes(std::string& out, const SourceTimeline& tl, const ScanResult&
   } else {
     for (const IncidentReport& inc : r.incidents) {
       if (inc.fired.source != tl.source) continue;
-      const int64_t from = std::chrono::floor<std::chrono::minutes>(inc.fired.started_at).time_since_epoch().count();
+      const int64_t from =
+          std::chrono::floor<std::chrono::minutes>(inc.fired.started_at).time_since_epoch().count();
       Timestamp end_time = inc.last_failure_at.value_or(inc.fired.fired_at);
-      if (inc.resolved && inc.resolved->resolved_at) end_time = std::max(end_time, *inc.resolved->resolved_at);
-      const int64_t to = std::chrono::floor<std::chrono::minutes>(end_time).time_since_epoch().count();
+      if (inc.resolved && inc.resolved->resolved_at)
+        end_time = std::max(end_time, *inc.resolved->resolved_at);
+      const int64_t to =
+          std::chrono::floor<std::chrono::minutes>(end_time).time_since_epoch().count();
       for (int64_t m = std::max(first, from - kMinutesAroundIncident);
            m <= std::min(last, to + kMinutesAroundIncident); ++m) {
         shown_minutes.insert(m);
@@ -227,13 +239,14 @@ void appendMinutes(std::string& out, const SourceTimeline& tl, const ScanResult&
     }
   }
   const int64_t step = rowMinutes(shown_minutes.size(), options.all_minutes);
-  const std::string unit = step == 1      ? "minute"
-                           : step < 60    ? std::to_string(step) + " minutes"
-                           : step == 60   ? "hour"
-                           : step < 1440  ? std::to_string(step / 60) + " hours"
-                                          : "day";
+  const std::string unit = step == 1     ? "minute"
+                           : step < 60   ? std::to_string(step) + " minutes"
+                           : step == 60  ? "hour"
+                           : step < 1440 ? std::to_string(step / 60) + " hours"
+                                         : "day";
   out += std::string("\n") + st.bold() + "Per " + unit + " — " + tl.source + st.reset() + st.dim() +
-         "  (requests; █ upstream failures 502/503/504, ▒ other 5xx, ░ the rest)" + st.reset() + "\n";
+         "  (requests; █ upstream failures 502/503/504, ▒ other 5xx, ░ the rest)" + st.reset() +
+         "\n";
   if (shown_minutes.empty()) {
     out += "  " + grouped(span) + " minutes without incidents (use --all-minutes to see them)\n";
     return;
@@ -275,7 +288,8 @@ void appendMinutes(std::string& out, const SourceTimeline& tl, const ScanResult&
     const int other = cells(c.other_5xx);
     const int total = std::max(cells(c.requests), fail + other);
     char head[96];
-    std::snprintf(head, sizeof head, "  %s %10s %9s %6s  ", minuteLabel(row, off).c_str(), grouped(c.requests).c_str(),
+    std::snprintf(head, sizeof head, "  %s %10s %9s %6s  ", minuteLabel(row, off).c_str(),
+                  grouped(c.requests).c_str(),
                   c.upstream_failures ? grouped(c.upstream_failures).c_str() : "·",
                   c.upstream_failures ? percent(c.upstream_failures, c.requests).c_str() : "");
     out += head;
@@ -303,7 +317,8 @@ nlohmann::json eventJson(const IncidentEvent& e) {
   for (const auto& [k, v] : e.group) j["group"][k] = v;
   j["started_at"] = formatRfc3339(e.started_at, off);
   j["fired_at"] = formatRfc3339(e.fired_at, off);
-  j["resolved_at"] = e.resolved_at ? nlohmann::json(formatRfc3339(*e.resolved_at, off)) : nlohmann::json();
+  j["resolved_at"] =
+      e.resolved_at ? nlohmann::json(formatRfc3339(*e.resolved_at, off)) : nlohmann::json();
   j["window_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(e.window).count();
   auto stats = [](const WindowStats& s) {
     nlohmann::json o{{"requests", s.requests}, {"errors", s.errors}, {"ratio", s.ratio()}};
@@ -314,9 +329,11 @@ nlohmann::json eventJson(const IncidentEvent& e) {
   j["stats"] = stats(e.stats);
   j["peak"] = stats(e.peak);
   j["top_paths"] = nlohmann::json::array();
-  for (const auto& p : e.top_paths) j["top_paths"].push_back({{"path", p.name}, {"count", p.count}});
+  for (const auto& p : e.top_paths)
+    j["top_paths"].push_back({{"path", p.name}, {"count", p.count}});
   j["upstreams"] = nlohmann::json::array();
-  for (const auto& u : e.upstreams) j["upstreams"].push_back({{"addr", u.name}, {"count", u.count}});
+  for (const auto& u : e.upstreams)
+    j["upstreams"].push_back({{"addr", u.name}, {"count", u.count}});
   j["detail"] = e.detail;
   return j;
 }
@@ -328,9 +345,14 @@ std::string validUtf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     bool ok = len > 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    for (std::size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
     if (ok && len == 2 && c < 0xC2) ok = false;
     if (ok) {
       out.append(s.substr(i, len));
@@ -348,9 +370,9 @@ std::string validUtf8(std::string_view s) {
 std::string renderScanText(const ScanResult& r, const RenderOptions& options) {
   const Style st{options.color};
   std::string out;
-  out += std::string(st.bold()) + "gatewatch scan" + st.reset() + " — " + std::to_string(r.files.size()) +
-         " files, " + grouped(r.lines) + " lines (" + grouped(r.parsed) + " parsed, " + grouped(r.malformed) +
-         " malformed)";
+  out += std::string(st.bold()) + "gatewatch scan" + st.reset() + " — " +
+         std::to_string(r.files.size()) + " files, " + grouped(r.lines) + " lines (" +
+         grouped(r.parsed) + " parsed, " + grouped(r.malformed) + " malformed)";
   if (r.first_time && r.last_time) {
     out += ", " + localTime(*r.first_time, r.utc_offset_minutes) + " → " +
            localTime(*r.last_time, r.utc_offset_minutes);
@@ -363,7 +385,8 @@ std::string renderScanText(const ScanResult& r, const RenderOptions& options) {
   for (const std::string& name : r.rules) rules += (rules.empty() ? "" : ", ") + name;
   out += std::string(st.dim()) + "  (rules: " + rules + ")" + st.reset() + "\n";
   if (r.incidents.empty()) out += "  none: no rule fired\n";
-  for (std::size_t i = 0; i < r.incidents.size(); ++i) appendIncident(out, i + 1, r.incidents[i], st);
+  for (std::size_t i = 0; i < r.incidents.size(); ++i)
+    appendIncident(out, i + 1, r.incidents[i], st);
 
   for (const SourceTimeline& tl : r.timelines) appendMinutes(out, tl, r, options, st);
   return out;
@@ -375,8 +398,10 @@ nlohmann::json scanToJson(const ScanResult& r) {
   j["lines"] = r.lines;
   j["parsed"] = r.parsed;
   j["malformed"] = r.malformed;
-  j["first_time"] = r.first_time ? nlohmann::json(formatRfc3339(*r.first_time, off)) : nlohmann::json();
-  j["last_time"] = r.last_time ? nlohmann::json(formatRfc3339(*r.last_time, off)) : nlohmann::json();
+  j["first_time"] =
+      r.first_time ? nlohmann::json(formatRfc3339(*r.first_time, off)) : nlohmann::json();
+  j["last_time"] =
+      r.last_time ? nlohmann::json(formatRfc3339(*r.last_time, off)) : nlohmann::json();
   j["rules"] = r.rules;
   j["files"] = nlohmann::json::array();
   for (const FileSummary& f : r.files) {
@@ -387,8 +412,12 @@ nlohmann::json scanToJson(const ScanResult& r) {
                       {"parsed", f.parsed},
                       {"malformed", f.malformed},
                       {"cut", f.cut}};
-    fj["first_time"] = f.first_time ? nlohmann::json(formatRfc3339(*f.first_time, f.utc_offset_minutes)) : nlohmann::json();
-    fj["last_time"] = f.last_time ? nlohmann::json(formatRfc3339(*f.last_time, f.utc_offset_minutes)) : nlohmann::json();
+    fj["first_time"] = f.first_time
+                           ? nlohmann::json(formatRfc3339(*f.first_time, f.utc_offset_minutes))
+                           : nlohmann::json();
+    fj["last_time"] = f.last_time
+                          ? nlohmann::json(formatRfc3339(*f.last_time, f.utc_offset_minutes))
+                          : nlohmann::json();
     fj["malformed_samples"] = nlohmann::json::array();
     for (const MalformedSample& m : f.malformed_samples) {
       fj["malformed_samples"].push_back({{"line", m.line_number}, {"reason", validUtf8(m.reason)}});
@@ -419,7 +448,8 @@ nlohmann::json scanToJson(const ScanResult& r) {
                                 {"other_5xx", inc.peak.other_5xx},
                                 {"not_reached", inc.peak.not_reached}};
     ij["context"]["error"] = nlohmann::json::array();
-    for (const std::string& line : inc.error_lines) ij["context"]["error"].push_back(validUtf8(line));
+    for (const std::string& line : inc.error_lines)
+      ij["context"]["error"].push_back(validUtf8(line));
     ij["context"]["error_dropped"] = inc.error_lines_dropped;
     j["incidents"].push_back(std::move(ij));
   }
@@ -427,7 +457,8 @@ nlohmann::json scanToJson(const ScanResult& r) {
   for (const SourceTimeline& tl : r.timelines) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& [minute, c] : tl.minutes) {
-      rows.push_back({{"minute", formatRfc3339(Timestamp(std::chrono::minutes(minute)), tl.utc_offset_minutes)},
+      rows.push_back({{"minute", formatRfc3339(Timestamp(std::chrono::minutes(minute)),
+                                               tl.utc_offset_minutes)},
                       {"requests", c.requests},
                       {"upstream_failures", c.upstream_failures},
                       {"other_5xx", c.other_5xx},

@@ -1,9 +1,8 @@
 // Renders a ScanResult for people (a report with a bar row per minute) and for scripts (JSON).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "scan/scan_result.h"
 

@@ -30,7 +30,7 @@ struct FileSummary {
   std::optional<Timestamp> last_time;
   int16_t utc_offset_minutes = 0;
   std::vector<MalformedSample> malformed_samples;  // the first few
-  std::string error;  // an I/O problem that ended the file early
+  std::string error;                               // an I/O problem that ended the file early
 };
 
 // One minute of one source: the picture of traffic around incidents.
@@ -38,7 +38,7 @@ struct MinuteCounts {
   uint64_t requests = 0;
   uint64_t upstream_failures = 0;  // 502/503/504 that reached (or may have reached) an upstream
   uint64_t other_5xx = 0;          // 500, 501, ... : the application failing
-  uint64_t not_reached = 0;        // nginx's own answers (limit_req 503, 499, 400 with upstream "-")
+  uint64_t not_reached = 0;  // nginx's own answers (limit_req 503, 499, 400 with upstream "-")
 };
 
 struct SourceTimeline {
@@ -48,7 +48,7 @@ struct SourceTimeline {
 };
 
 struct IncidentReport {
-  IncidentEvent fired;                   // the firing event as the detector emitted it
+  IncidentEvent fired;                    // the firing event as the detector emitted it
   std::optional<IncidentEvent> resolved;  // the resolved event, when it came
   uint64_t reminders = 0;
   std::optional<Timestamp> last_failure_at;  // the last failing request of the source while open

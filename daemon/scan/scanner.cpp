@@ -19,10 +19,11 @@
 namespace gw {
 namespace {
 
-constexpr std::size_t kMalformedSamples = 5;      // reasons kept per file; the rest are counted
-constexpr std::size_t kRecentErrorLines = 256;     // error.log lines kept per source for context
-constexpr std::size_t kErrorLineBytes = 2048;      // an error.log line kept for the report is cut here
-constexpr Millis kErrorLeadIn{std::chrono::seconds(10)};  // error lines shortly before started_at belong to it
+constexpr std::size_t kMalformedSamples = 5;    // reasons kept per file; the rest are counted
+constexpr std::size_t kRecentErrorLines = 256;  // error.log lines kept per source for context
+constexpr std::size_t kErrorLineBytes = 2048;   // an error.log line kept for the report is cut here
+constexpr Millis kErrorLeadIn{
+    std::chrono::seconds(10)};  // error lines shortly before started_at belong to it
 constexpr uint64_t kProgressEveryLines = 1 << 16;
 
 int64_t minuteOf(Timestamp t) {
@@ -47,7 +48,8 @@ std::string baseSourceName(const std::string& path) {
   if (name.size() > 3 && name.ends_with(".gz")) name.resize(name.size() - 3);
   const auto dot = name.find_last_of('.');
   if (dot != std::string::npos && dot + 1 < name.size() &&
-      std::all_of(name.begin() + long(dot) + 1, name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      std::all_of(name.begin() + long(dot) + 1, name.end(),
+                  [](char c) { return c >= '0' && c <= '9'; })) {
     name.resize(dot);
   }
   return name.empty() ? "scan" : name;
@@ -55,9 +57,11 @@ std::string baseSourceName(const std::string& path) {
 
 // Which configured source a file belongs to: its access_log (or error_log) pattern, also with the
 // rotation suffixes logrotate adds (.1, .2.gz, -20221116).
-std::optional<std::size_t> matchSource(const Config& config, const std::string& path, bool error_log) {
+std::optional<std::size_t> matchSource(const Config& config, const std::string& path,
+                                       bool error_log) {
   for (std::size_t i = 0; i < config.sources.size(); ++i) {
-    const std::string& pattern = error_log ? config.sources[i].error_log : config.sources[i].access_log;
+    const std::string& pattern =
+        error_log ? config.sources[i].error_log : config.sources[i].access_log;
     if (pattern.empty()) continue;
     if (fnmatch(pattern.c_str(), path.c_str(), 0) == 0) return i;
     const std::string rotated = pattern + "[.-]*";
@@ -155,7 +159,8 @@ Result<void> Replay::openStreams(const std::vector<std::string>& paths, bool err
       const std::string name = baseSourceName(path);
       auto it = std::find(source_names_.begin(), source_names_.end(), name);
       if (error_log && it == source_names_.end() && !source_names_.empty()) {
-        it = source_names_.begin();  // an error log given with --error-log goes with the access logs
+        it =
+            source_names_.begin();  // an error log given with --error-log goes with the access logs
       }
       stream->source = std::size_t(it - source_names_.begin());
       if (it == source_names_.end()) source_names_.push_back(name);
@@ -249,8 +254,10 @@ void Replay::onAccess(Stream& s) {
     ++counts.not_reached;
   } else {
     ++counts.requests;
-    if (failure) ++counts.upstream_failures;
-    else if (r.status >= 500) ++counts.other_5xx;
+    if (failure)
+      ++counts.upstream_failures;
+    else if (r.status >= 500)
+      ++counts.other_5xx;
   }
 
   // The last good request before a run of failures: what the incident report could not find.
@@ -303,8 +310,9 @@ void Replay::onError(Stream& s) {
 void Replay::drainEvents() {
   for (IncidentEvent& event : detector_->takeEvents()) {
     const auto src_it = std::find(source_names_.begin(), source_names_.end(), event.source);
-    SourceState* src =
-        src_it == source_names_.end() ? nullptr : &sources_[std::size_t(src_it - source_names_.begin())];
+    SourceState* src = src_it == source_names_.end()
+                           ? nullptr
+                           : &sources_[std::size_t(src_it - source_names_.begin())];
     switch (event.kind) {
       case EventKind::kFiring: {
         IncidentReport report;
@@ -348,7 +356,8 @@ void Replay::drainEvents() {
         const bool partial = report.fired.stats.errors < report.fired.stats.requests;
         for (const RuleConfig& rule : rules_) {
           if (partial && rule.name == event.rule && event.resolved_at) {
-            report.back_to_normal_at = std::max(report.fired.started_at, *event.resolved_at - rule.resolve_after);
+            report.back_to_normal_at =
+                std::max(report.fired.started_at, *event.resolved_at - rule.resolve_after);
           }
         }
         report.resolved = std::move(event);
@@ -359,7 +368,8 @@ void Replay::drainEvents() {
   }
 }
 
-Result<void> Replay::run(const std::vector<std::string>& access, const std::vector<std::string>& errors,
+Result<void> Replay::run(const std::vector<std::string>& access,
+                         const std::vector<std::string>& errors,
                          const Scanner::ProgressFn& progress) {
   for (const SourceConfig& source : input_.config.sources) source_names_.push_back(source.name);
   if (auto r = openStreams(access, false); !r) return r;
@@ -369,12 +379,14 @@ Result<void> Replay::run(const std::vector<std::string>& access, const std::vect
 
   sources_.resize(source_names_.size());
   result_.timelines.resize(source_names_.size());
-  for (std::size_t i = 0; i < source_names_.size(); ++i) result_.timelines[i].source = source_names_[i];
+  for (std::size_t i = 0; i < source_names_.size(); ++i)
+    result_.timelines[i].source = source_names_[i];
 
   // Parsers: per stream for access logs (a parser keeps scratch space), per source for error logs.
   for (std::size_t i = 0; i < source_names_.size(); ++i) {
     std::string zone_name = input_.timezone;
-    if (zone_name.empty() && i < input_.config.sources.size()) zone_name = input_.config.sources[i].timezone;
+    if (zone_name.empty() && i < input_.config.sources.size())
+      zone_name = input_.config.sources[i].timezone;
     TimeZone zone = TimeZone::local();
     if (!zone_name.empty()) {
       auto loaded = TimeZone::load(zone_name);
@@ -389,7 +401,8 @@ Result<void> Replay::run(const std::vector<std::string>& access, const std::vect
       continue;
     }
     std::vector<std::string> texts = input_.formats;
-    if (texts.empty() && s->source < input_.config.sources.size()) texts = input_.config.sources[s->source].formats;
+    if (texts.empty() && s->source < input_.config.sources.size())
+      texts = input_.config.sources[s->source].formats;
     if (texts.empty()) texts = {"combined"};
     std::vector<LogFormat> formats;
     for (const std::string& text : texts) {
@@ -420,8 +433,10 @@ Result<void> Replay::run(const std::vector<std::string>& access, const std::vect
   while (!heads.empty()) {
     Stream* s = heads.top();
     heads.pop();
-    if (s->error_log) onError(*s);
-    else onAccess(*s);
+    if (s->error_log)
+      onError(*s);
+    else
+      onAccess(*s);
     if (now_ - last_tick_ >= std::chrono::seconds(1)) {
       detector_->tick(now_);
       last_tick_ = now_;
@@ -486,7 +501,8 @@ Result<std::vector<std::string>> expandPaths(const std::vector<std::string>& pat
   // A file named twice (a glob and a path) is read once.
   std::vector<std::string> unique;
   for (std::string& path : out) {
-    if (std::find(unique.begin(), unique.end(), path) == unique.end()) unique.push_back(std::move(path));
+    if (std::find(unique.begin(), unique.end(), path) == unique.end())
+      unique.push_back(std::move(path));
   }
   return unique;
 }
@@ -501,10 +517,12 @@ Result<ScanResult> Scanner::run(const ProgressFn& progress) {
     const bool errors_given = !error_patterns.empty();
     for (const SourceConfig& source : input_.config.sources) {
       access_patterns.push_back(source.access_log + "*");
-      if (!source.error_log.empty() && !errors_given) error_patterns.push_back(source.error_log + "*");
+      if (!source.error_log.empty() && !errors_given)
+        error_patterns.push_back(source.error_log + "*");
     }
   }
-  if (access_patterns.empty()) return Error{"nothing to scan: give log files or a config with sources"};
+  if (access_patterns.empty())
+    return Error{"nothing to scan: give log files or a config with sources"};
   auto access = expandPaths(access_patterns);
   if (!access) return access.error();
   auto errors = expandPaths(error_patterns);

@@ -17,7 +17,7 @@ struct ScanInput {
   std::vector<std::string> error_paths;   // files or globs
   std::vector<std::string> formats;       // overrides the source's formats when not empty
   std::string timezone;                   // for error.log times; empty: source's or local
-  Config config;                          // sources (to name files and pick formats), rules, context
+  Config config;  // sources (to name files and pick formats), rules, context
 };
 
 struct ScanProgress {
@@ -26,7 +26,8 @@ struct ScanProgress {
   uint64_t lines = 0;
 };
 
-// Expands globs (sorted), keeps plain paths as they are. A pattern that matches nothing is an error.
+// Expands globs (sorted), keeps plain paths as they are. A pattern that matches nothing is an
+// error.
 Result<std::vector<std::string>> expandPaths(const std::vector<std::string>& patterns);
 
 class Scanner {

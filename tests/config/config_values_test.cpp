@@ -142,9 +142,10 @@ TEST(ConfigStatus, StatusesOutside100To599OrNotNumbers) {
               ElementsAre("t.yaml:7:16: status 99 is outside 100..599",
                           "t.yaml:7:25: status 600 is outside 100..599",
                           "t.yaml:7:30: statuses: expected an HTTP status (100..599), got 'abc'"));
-  EXPECT_THAT(problems(ratioRule("statuses: []")),
-              ElementsAre("t.yaml:7:15: statuses is an empty list: remove the key for the default "
-                          "(ratio: [502, 503, 504]; consecutive: [502, 504]; burn_rate: every 5xx)"));
+  EXPECT_THAT(
+      problems(ratioRule("statuses: []")),
+      ElementsAre("t.yaml:7:15: statuses is an empty list: remove the key for the default "
+                  "(ratio: [502, 503, 504]; consecutive: [502, 504]; burn_rate: every 5xx)"));
   EXPECT_THAT(problems(ratioRule("statuses: 502")),
               ElementsAre("t.yaml:7:15: statuses: expected a list of HTTP statuses, got '502' "
                           "(write [502] for a list of one)"));

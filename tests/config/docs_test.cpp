@@ -15,7 +15,8 @@ TEST(ConfigDocs, ConfigurationMarkdownHasTheCurrentKeyTable) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_NE(text.str().find(describeConfigKeys()), std::string::npos)
-      << "docs/configuration.md is out of date: regenerate its table with `gatewatch check --describe`";
+      << "docs/configuration.md is out of date: regenerate its table with `gatewatch check "
+         "--describe`";
 }
 
 }  // namespace

@@ -44,12 +44,16 @@ TEST(Cli, ScanOfAMissingFileFailsNamingIt) {
 
 TEST(Cli, ScanPrintsIncidentsOfTheBundledOutage) {
   testing::TempDir dir;
-  ASSERT_EQ(std::system(("python3 " GW_SOURCE_DIR "/tests/data/make_incident_logs.py " + dir.path().string()).c_str()), 0);
+  ASSERT_EQ(std::system(("python3 " GW_SOURCE_DIR "/tests/data/make_incident_logs.py " +
+                         dir.path().string())
+                            .c_str()),
+            0);
   const std::string format =
       R"('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" )"
       R"("$http_user_agent" $request_time $upstream_response_time "$upstream_addr" $upstream_status')";
-  const CommandRun run = gatewatch("scan --no-color --timezone Asia/Seoul --format " + format + " --error-log " +
-                            dir.file("error.log") + " " + dir.file("access.log*"));
+  const CommandRun run =
+      gatewatch("scan --no-color --timezone Asia/Seoul --format " + format + " --error-log " +
+                dir.file("error.log") + " " + dir.file("access.log*"));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("2022-11-16 11:07:38 +09:00"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("Connection refused"), std::string::npos) << run.output;
@@ -57,8 +61,9 @@ TEST(Cli, ScanPrintsIncidentsOfTheBundledOutage) {
 
 TEST(Cli, ScanJsonIsParseable) {
   testing::TempDir dir;
-  const auto path = dir.write("access.log",
-                              "1.2.3.4 - - [16/Nov/2022:11:26:28 +0900] \"GET /\xff HTTP/1.1\" 502 5 \"-\" \"x\"\n");
+  const auto path = dir.write(
+      "access.log",
+      "1.2.3.4 - - [16/Nov/2022:11:26:28 +0900] \"GET /\xff HTTP/1.1\" 502 5 \"-\" \"x\"\n");
   const CommandRun run = gatewatch("scan --json " + path);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("\"lines\": 1"), std::string::npos) << run.output;
@@ -89,7 +94,8 @@ TEST(Cli, CheckReportsEveryProblemWithPosition) {
 
 TEST(Cli, CheckAcceptsTheExampleConfigs) {
   for (const char* name : {"gatewatch.yaml", "incident.yaml"}) {
-    const CommandRun run = gatewatch(std::string("check --config " GW_SOURCE_DIR "/config/") + name);
+    const CommandRun run =
+        gatewatch(std::string("check --config " GW_SOURCE_DIR "/config/") + name);
     EXPECT_EQ(run.exit_code, 0) << name << ": " << run.output;
   }
 }

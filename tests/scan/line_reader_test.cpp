@@ -84,7 +84,8 @@ TEST(LineReader, TruncatedGzipEndsWithAnErrorNamingTheFile) {
   const auto full = dir.file("full.gz");
   gzFile gz = gzopen(full.c_str(), "wb");
   std::string text;
-  for (int i = 0; i < 20000; ++i) text += "line number " + std::to_string(i) + " with some padding text\n";
+  for (int i = 0; i < 20000; ++i)
+    text += "line number " + std::to_string(i) + " with some padding text\n";
   gzwrite(gz, text.data(), unsigned(text.size()));
   gzclose(gz);
   std::ifstream in(full, std::ios::binary);

@@ -10,7 +10,8 @@ ScanResult oneIncident() {
   ScanResult r;
   r.lines = 3;
   r.parsed = 3;
-  const Timestamp start = Timestamp(sys_days(year(2022) / 11 / 16)) + hours(2) + minutes(26) + seconds(28);
+  const Timestamp start =
+      Timestamp(sys_days(year(2022) / 11 / 16)) + hours(2) + minutes(26) + seconds(28);
   IncidentReport inc;
   inc.fired.incident_id = "abc123";
   inc.fired.rule = "upstream-down";

@@ -17,12 +17,15 @@ constexpr const char* kIncidentFormat =
     R"($remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" )"
     R"("$http_user_agent" $request_time $upstream_response_time "$upstream_addr" $upstream_status)";
 
-std::string rfc(const std::optional<Timestamp>& t) { return t ? formatRfc3339(*t, 9 * 60) : "none"; }
+std::string rfc(const std::optional<Timestamp>& t) {
+  return t ? formatRfc3339(*t, 9 * 60) : "none";
+}
 
 class IncidentLogs : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string cmd = "python3 " GW_SOURCE_DIR "/tests/data/make_incident_logs.py " + dir_.path().string();
+    const std::string cmd =
+        "python3 " GW_SOURCE_DIR "/tests/data/make_incident_logs.py " + dir_.path().string();
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     std::ifstream in(dir_.file("expected.json"));
     expected_ = nlohmann::json::parse(in);
@@ -83,12 +86,15 @@ TEST_F(IncidentLogs, CarriesTheMatchingErrorLogLines) {
   const ScanResult r = scan({dir_.file("access.log*")});
   ASSERT_EQ(r.incidents.size(), 1u);
   ASSERT_FALSE(r.incidents[0].error_lines.empty());
-  EXPECT_NE(r.incidents[0].error_lines[0].find("connect() failed (111: Connection refused)"), std::string::npos);
+  EXPECT_NE(r.incidents[0].error_lines[0].find("connect() failed (111: Connection refused)"),
+            std::string::npos);
 }
 
 TEST_F(IncidentLogs, FilesGivenInAnyOrderGiveTheSameAnswer) {
-  const ScanResult forward = scan({dir_.file("access.log.2.gz"), dir_.file("access.log.1"), dir_.file("access.log")});
-  const ScanResult backward = scan({dir_.file("access.log"), dir_.file("access.log.1"), dir_.file("access.log.2.gz")});
+  const ScanResult forward =
+      scan({dir_.file("access.log.2.gz"), dir_.file("access.log.1"), dir_.file("access.log")});
+  const ScanResult backward =
+      scan({dir_.file("access.log"), dir_.file("access.log.1"), dir_.file("access.log.2.gz")});
   ASSERT_EQ(forward.incidents.size(), 1u);
   ASSERT_EQ(backward.incidents.size(), 1u);
   EXPECT_EQ(forward.incidents[0].fired.started_at, backward.incidents[0].fired.started_at);
@@ -133,7 +139,8 @@ TEST(Scan, TheIncidentReportLinesAreMalformedWithAReason) {
   const FileSummary& f = result.value().files.at(0);
   EXPECT_EQ(f.malformed, 2u);
   ASSERT_EQ(f.malformed_samples.size(), 2u);
-  EXPECT_NE(f.malformed_samples[1].reason.find("'['"), std::string::npos) << f.malformed_samples[1].reason;
+  EXPECT_NE(f.malformed_samples[1].reason.find("'['"), std::string::npos)
+      << f.malformed_samples[1].reason;
 }
 
 TEST(Scan, GlobMatchingNothingIsAnErrorNamingIt) {
@@ -170,7 +177,8 @@ TEST(Scan, GeneratorFileReportsItsTwoStormsAndNothingElse) {
   const ScanResult& r = result.value();
   EXPECT_EQ(r.lines, 2'000'000u);
   std::vector<std::string> starts;
-  for (const IncidentReport& inc : r.incidents) starts.push_back(formatRfc3339(inc.fired.started_at, 9 * 60));
+  for (const IncidentReport& inc : r.incidents)
+    starts.push_back(formatRfc3339(inc.fired.started_at, 9 * 60));
   // Both default rules may see one storm; what matters is that every incident is inside a storm and
   // each storm has one.
   bool storm1 = false, storm2 = false;
@@ -183,7 +191,8 @@ TEST(Scan, GeneratorFileReportsItsTwoStormsAndNothingElse) {
   }
   EXPECT_TRUE(storm1) << renderScanText(r, {});
   EXPECT_TRUE(storm2) << renderScanText(r, {});
-  for (const IncidentReport& inc : r.incidents) EXPECT_TRUE(inc.resolved.has_value()) << inc.fired.rule;
+  for (const IncidentReport& inc : r.incidents)
+    EXPECT_TRUE(inc.resolved.has_value()) << inc.fired.rule;
 }
 
 }  // namespace
