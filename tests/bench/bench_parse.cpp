@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/generator_formats.h"
 #include "parse/log_format.h"
 
 namespace {
@@ -25,23 +26,6 @@ namespace {
 // Enough lines that the sample outgrows the caches the way a real file does, few enough that
 // generating it takes seconds.
 constexpr int kSampleLines = 200'000;
-
-constexpr const char* kExtendedFormat =
-    R"($remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent )"
-    R"("$http_referer" "$http_user_agent" $request_time $upstream_response_time )"
-    R"("$upstream_addr" $upstream_status)";
-
-constexpr const char* kJsonFormat =
-    R"(escape=json '{"time_local":"$time_local",')"
-    R"('"remote_addr":"$remote_addr","remote_user":"$remote_user",')"
-    R"('"request":"$request","status":$status,')"
-    R"('"body_bytes_sent":$body_bytes_sent,')"
-    R"('"request_time":$request_time,')"
-    R"('"upstream_response_time":"$upstream_response_time",')"
-    R"('"upstream_addr":"$upstream_addr",')"
-    R"('"upstream_status":"$upstream_status",')"
-    R"('"http_referer":"$http_referer",')"
-    R"('"http_user_agent":"$http_user_agent"}')";
 
 struct Sample {
   std::string bytes;
@@ -128,8 +112,12 @@ void runParser(benchmark::State& state, const Sample& s, const char* format_text
 }
 
 void BM_Combined(benchmark::State& state) { runParser(state, sample("combined"), "combined"); }
-void BM_Extended(benchmark::State& state) { runParser(state, sample("extended"), kExtendedFormat); }
-void BM_Json(benchmark::State& state) { runParser(state, sample("json"), kJsonFormat); }
+void BM_Extended(benchmark::State& state) {
+  runParser(state, sample("extended"), gw::testing::kExtendedFormat);
+}
+void BM_Json(benchmark::State& state) {
+  runParser(state, sample("json"), gw::testing::kJsonFormat);
+}
 
 // The floor: find every newline and look at nothing else.
 void BM_NewlineScanFloor(benchmark::State& state) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "../common/generator_formats.h"
 #include "parse/log_format.h"
 
 namespace gw {
@@ -492,18 +493,6 @@ TEST(AccessParser, DescribeShowsUnprintableBytesInHex) {
 
 // ---- JSON ----
 
-constexpr std::string_view kGeneratorJson =
-    R"(escape=json '{"time_local":"$time_local",')"
-    R"('"remote_addr":"$remote_addr","remote_user":"$remote_user",')"
-    R"('"request":"$request","status":$status,')"
-    R"('"body_bytes_sent":$body_bytes_sent,')"
-    R"('"request_time":$request_time,')"
-    R"('"upstream_response_time":"$upstream_response_time",')"
-    R"('"upstream_addr":"$upstream_addr",')"
-    R"('"upstream_status":"$upstream_status",')"
-    R"('"http_referer":"$http_referer",')"
-    R"('"http_user_agent":"$http_user_agent"}')";
-
 // Writes a line for a compiled format's text, values by variable name ("" when not given).
 std::string render(const LogFormat& format, const std::map<std::string, std::string>& values) {
   const std::string& t = format.text();
@@ -527,7 +516,7 @@ std::string render(const LogFormat& format, const std::map<std::string, std::str
 }
 
 TEST(AccessParser, JsonFormatWithUnquotedNumbersAndEscapedQuotes) {
-  const LogFormat format = LogFormat::compile(kGeneratorJson).value();
+  const LogFormat format = LogFormat::compile(gw::testing::kJsonFormat).value();
   AccessParser parser(format);
   const std::string line = render(format, {{"time_local", "16/Nov/2022:11:26:28 +0900"},
                                            {"remote_addr", "2001:db8::7"},
@@ -558,7 +547,7 @@ TEST(AccessParser, JsonFormatWithUnquotedNumbersAndEscapedQuotes) {
 
 TEST(AccessParser, JsonEmptyValuesForMissingVariables) {
   // escape=json writes nothing (not "-") for a variable without a value.
-  const LogFormat format = LogFormat::compile(kGeneratorJson).value();
+  const LogFormat format = LogFormat::compile(gw::testing::kJsonFormat).value();
   AccessParser parser(format);
   const Parsed p = parse(parser, render(format, {{"time_local", "16/Nov/2022:11:26:28 +0900"},
                                                  {"status", "503"},

@@ -6,16 +6,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../common/generator_formats.h"
 #include "scan/scan_render.h"
 #include "scan/scanner.h"
 #include "test_dir.h"
 
 namespace gw {
 namespace {
-
-constexpr const char* kIncidentFormat =
-    R"($remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" )"
-    R"("$http_user_agent" $request_time $upstream_response_time "$upstream_addr" $upstream_status)";
 
 std::string rfc(const std::optional<Timestamp>& t) {
   return t ? formatRfc3339(*t, 9 * 60) : "none";
@@ -35,7 +32,7 @@ class IncidentLogs : public ::testing::Test {
     ScanInput input;
     input.access_paths = std::move(paths);
     if (with_errors) input.error_paths = {dir_.file("error.log")};
-    input.formats = {kIncidentFormat};
+    input.formats = {testing::kExtendedFormat};
     input.timezone = "Asia/Seoul";
     Scanner scanner(std::move(input));
     auto result = scanner.run();
