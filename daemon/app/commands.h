@@ -20,6 +20,29 @@ struct ScanCommand {
 };
 
 int runScan(const ScanCommand& command);
+
+// The config used when a command is given none.
+inline constexpr const char* kDefaultConfigPath = "/etc/gatewatch/gatewatch.yaml";
+
+struct HistoryCommand {
+  std::string config_path = kDefaultConfigPath;  // for state_dir
+  std::string state_dir;                          // overrides the config's
+  std::string since = "24h";                      // a duration back from now
+  std::string rule;
+  std::string source;
+  bool open_only = false;
+  bool json = false;
+  std::size_t limit = 100;
+};
+int runHistory(const HistoryCommand& command);
+
+struct TestAlertCommand {
+  std::string config_path = kDefaultConfigPath;
+  std::vector<std::string> sinks;  // empty: every sink
+};
+// Sends a clearly marked test alert straight to each sink (not through the outbox) and prints
+// each sink's answer; exit 1 when any sink did not accept it.
+int runTestAlert(const TestAlertCommand& command);
 int runCheck(const std::string& config_path);
 // Every config key: type, default, where it applies, what it does (markdown).
 int describeConfig();
