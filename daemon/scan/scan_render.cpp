@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <set>
 
+#include "common/utf8.h"
+
 namespace gw {
 namespace {
 
@@ -338,32 +340,6 @@ nlohmann::json eventJson(const IncidentEvent& e) {
   return j;
 }
 
-// Log lines may hold any bytes; JSON wants UTF-8. Invalid sequences become U+FFFD.
-std::string validUtf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80           ? 1
-                      : (c >> 5) == 0x6  ? 2
-                      : (c >> 4) == 0xE  ? 3
-                      : (c >> 3) == 0x1E ? 4
-                                         : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 2 && c < 0xC2) ok = false;
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
