@@ -96,7 +96,7 @@ struct DeliveryService::Impl {
   std::optional<OutboxStore> outbox;
   std::optional<HistoryStore> history;
   std::map<int64_t, OutboxEntry> pending;  // mirror of the outbox table, by id (oldest first)
-  int64_t next_memory_id = -1;  // entries the database refused (disk full) live here, < 0
+  int64_t next_memory_id = -1;          // entries the database refused (disk full) live here, < 0
   std::map<std::string, Alert> firing;  // incident id → latest alert, for Alertmanager re-sends
   std::map<std::string, std::deque<std::string>> resend_queue;  // sink → incident ids to re-send
   asio::steady_timer timer;
@@ -116,8 +116,10 @@ struct DeliveryService::Impl {
         rng(opts.jitter_seed ? opts.jitter_seed : std::random_device{}()),
         client(std::make_unique<HttpClient>(opts.http)) {
     for (auto& sink : resolved) {
-      SinkState state{.sink = std::move(sink)};
-      if (state.sink.type == SinkType::kSlack) state.pacing.emplace(kSlackMessagesPerSecond, kSlackBurst);
+      SinkState state;
+      state.sink = std::move(sink);
+      if (state.sink.type == SinkType::kSlack)
+        state.pacing.emplace(kSlackMessagesPerSecond, kSlackBurst);
       sinks.push_back(std::move(state));
     }
   }
@@ -146,13 +148,15 @@ struct DeliveryService::Impl {
     if (!entries) return Error{"reading the outbox: " + entries.error().message};
     for (auto& entry : *entries) {
       if (!sinkNamed(entry.sink)) {
-        spdlog::warn("outbox: a notification for sink '{}' (incident {}) is kept, but no sink of "
-                     "that name is configured; it is delivered once the sink is back in the config",
-                     entry.sink, entry.incident_id);
+        spdlog::warn(
+            "outbox: a notification for sink '{}' (incident {}) is kept, but no sink of "
+            "that name is configured; it is delivered once the sink is back in the config",
+            entry.sink, entry.incident_id);
       }
       pending.emplace(entry.id, std::move(entry));
     }
-    if (!pending.empty()) spdlog::info("outbox: {} notifications from before the restart", pending.size());
+    if (!pending.empty())
+      spdlog::info("outbox: {} notifications from before the restart", pending.size());
 
     auto open = history->openIncidents();
     if (open) {
@@ -161,9 +165,10 @@ struct DeliveryService::Impl {
         if (alert && !alert->test) firing.emplace(row.id, std::move(*alert));
       }
     } else {
-      spdlog::warn("history: open incidents could not be read ({}); Alertmanager re-sends start "
-                   "with the next alert",
-                   open.error().message);
+      spdlog::warn(
+          "history: open incidents could not be read ({}); Alertmanager re-sends start "
+          "with the next alert",
+          open.error().message);
     }
     prune();
     pump();
@@ -196,9 +201,8 @@ struct DeliveryService::Impl {
       firing.insert_or_assign(event.incident_id, alert);
     }
     for (auto& state : sinks) {
-      const bool wanted = event.sinks.empty() ||
-                          std::find(event.sinks.begin(), event.sinks.end(), state.sink.name) !=
-                              event.sinks.end();
+      const bool wanted = event.sinks.empty() || std::find(event.sinks.begin(), event.sinks.end(),
+                                                           state.sink.name) != event.sinks.end();
       if (wanted) enqueue(state, alert, now);
     }
     pump();
@@ -245,15 +249,18 @@ struct DeliveryService::Impl {
                       .idempotency_key = newKey(event.incident_id, toString(event.kind)),
                       .alert_json = toStoredJson(alert),
                       .created_at = now,
-                      .next_attempt_at = now};
+                      .next_attempt_at = now,
+                      .attempts = 0,
+                      .last_error = {}};
     if (auto id = outbox->add(entry)) {
       entry.id = *id;
     } else {
       // Deliver anyway; only the guarantee across a restart is lost for this one.
       entry.id = next_memory_id--;
-      spdlog::error("outbox: writing the {} notification of incident {} for sink {} failed: {}; "
-                    "it is sent now but would not survive a restart",
-                    entry.event, entry.incident_id, entry.sink, id.error().message);
+      spdlog::error(
+          "outbox: writing the {} notification of incident {} for sink {} failed: {}; "
+          "it is sent now but would not survive a restart",
+          entry.event, entry.incident_id, entry.sink, id.error().message);
     }
     pending.emplace(entry.id, std::move(entry));
   }
@@ -295,10 +302,11 @@ struct DeliveryService::Impl {
     for (int64_t id : expired) {
       const OutboxEntry entry = pending.at(id);
       SinkState& state = *sinkNamed(entry.sink);
-      Classification verdict{.verdict = Verdict::kPermanent,
-                             .reason = "given up after " + formatDuration(state.sink.max_age) +
-                                       " (max_age); last error: " +
-                                       (entry.last_error.empty() ? "none" : entry.last_error)};
+      Classification verdict;
+      verdict.verdict = Verdict::kPermanent;
+      verdict.reason =
+          "given up after " + formatDuration(state.sink.max_age) +
+          " (max_age); last error: " + (entry.last_error.empty() ? "none" : entry.last_error);
       recordAttempt(entry, entry.attempts, now, 0, verdict, Millis{0}, "expired");
       ++state.stats.expired;
       state.stats.last_error = verdict.reason;
@@ -330,8 +338,8 @@ struct DeliveryService::Impl {
         sleep = std::min(sleep, std::chrono::duration_cast<Millis>(entry.next_attempt_at - now));
       }
       if (due && state.pacing && !state.pacing->tryTake(steady_now)) {
-        sleep = std::min(sleep, std::chrono::ceil<Millis>(state.pacing->nextToken(steady_now) -
-                                                          steady_now));
+        sleep = std::min(
+            sleep, std::chrono::ceil<Millis>(state.pacing->nextToken(steady_now) - steady_now));
         continue;
       }
       if (due) {
@@ -351,9 +359,9 @@ struct DeliveryService::Impl {
   void send(SinkState& state, const OutboxEntry& entry, Timestamp now) {
     auto alert = alertFromStoredJson(entry.alert_json);
     if (!alert) {
-      const Classification verdict{.verdict = Verdict::kPermanent,
-                                   .reason = "the stored alert cannot be read: " +
-                                             alert.error().message};
+      Classification verdict;
+      verdict.verdict = Verdict::kPermanent;
+      verdict.reason = "the stored alert cannot be read: " + alert.error().message;
       recordAttempt(entry, entry.attempts + 1, now, 0, verdict, Millis{0}, "failed");
       spdlog::error("outbox: notification {} for sink {} dropped: {}", entry.id, entry.sink,
                     verdict.reason);
@@ -449,8 +457,8 @@ struct DeliveryService::Impl {
         entry.next_attempt_at = now + wait;
         entry.last_error = verdict.reason;
         if (entry_id > 0) {
-          if (auto saved = outbox->recordAttempt(entry_id, attempt, entry.next_attempt_at,
-                                                 verdict.reason);
+          if (auto saved =
+                  outbox->recordAttempt(entry_id, attempt, entry.next_attempt_at, verdict.reason);
               !saved) {
             spdlog::warn("outbox: saving attempt {} of notification {} failed: {}", attempt,
                          entry_id, saved.error().message);
@@ -466,11 +474,11 @@ struct DeliveryService::Impl {
         state.stats.failing = true;
         state.stats.last_error = verdict.reason;
         state.stats.last_error_at = now;
-        spdlog::error("sink {}: the {} alert of incident {} was refused: {}. It will not be "
-                      "retried; check the sink's URL and settings with `gatewatch test-alert "
-                      "--sink {}`",
-                      state.sink.name, entry.event, entry.incident_id, verdict.reason,
-                      state.sink.name);
+        spdlog::error(
+            "sink {}: the {} alert of incident {} was refused: {}. It will not be "
+            "retried; check the sink's URL and settings with `gatewatch test-alert "
+            "--sink {}`",
+            state.sink.name, entry.event, entry.incident_id, verdict.reason, state.sink.name);
         forget(entry_id);
         break;
     }
