@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../common/generator_formats.h"
+#include "../common/temp_dir.h"
 #include "parse/log_format.h"
 
 namespace {
@@ -49,33 +50,18 @@ void splitLines(Sample& s) {
   }
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "gw-bench-XXXXXX").string();
-    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 const Sample& sample(const std::string& generator_format) {
-  static TempDir dir;
+  static gw::testing::TempDir dir;
   static std::map<std::string, Sample> cache;
   auto it = cache.find(generator_format);
   if (it != cache.end()) return it->second;
   Sample& s = cache[generator_format];
-  const std::string out = dir.path() + "/" + generator_format + ".log";
+  const std::string out = dir.file(generator_format + ".log");
   const std::string cmd = "python3 '" GW_SHARED_DIR "/bench/gen_nginx_log.py' -n " +
                           std::to_string(kSampleLines) + " --format " + generator_format + " -o '" +
                           out + "' >/dev/null 2>&1";
-  if (dir.path().empty() || std::system(cmd.c_str()) != 0) {
+  if (std::system(cmd.c_str()) != 0) {
     std::fprintf(stderr, "bench_parse: could not run %s\n", cmd.c_str());
     return s;
   }

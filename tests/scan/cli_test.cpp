@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "test_dir.h"
+#include "../common/temp_dir.h"
 
 namespace gw {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "test_dir.h"
+#include "../common/temp_dir.h"
 
 namespace gw {
 namespace {

@@ -9,7 +9,7 @@
 #include "../common/generator_formats.h"
 #include "scan/scan_render.h"
 #include "scan/scanner.h"
-#include "test_dir.h"
+#include "../common/temp_dir.h"
 
 namespace gw {
 namespace {
