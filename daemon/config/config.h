@@ -21,6 +21,7 @@ struct SourceConfig {
       formats;  // predefined names or log_format text; tried in order. Default {"combined"}
   StartAt start_at = StartAt::kEnd;
   std::string timezone;  // IANA name; empty: the server's zone
+  bool operator==(const SourceConfig&) const = default;
 };
 
 enum class RuleKind : uint8_t { kRatio, kConsecutive, kBurnRate, kErrorLog, kSilence };
@@ -31,6 +32,7 @@ struct BurnWindow {
   Millis long_window{};
   Millis short_window{};
   double factor = 0;
+  bool operator==(const BurnWindow&) const = default;
 };
 
 struct RuleConfig {
@@ -75,6 +77,8 @@ struct RuleConfig {
   // silence
   Millis after{std::chrono::minutes(15)};
   uint64_t min_previous = 100;
+
+  bool operator==(const RuleConfig&) const = default;  // a reload keeps an unchanged rule's state
 };
 
 enum class SinkType : uint8_t { kSlack, kWebhook, kAlertmanager };
@@ -90,6 +94,7 @@ struct SinkConfig {
   std::string secret_file;
   WebhookPayload payload = WebhookPayload::kGatewatch;
   Millis max_age{std::chrono::hours(24)};
+  bool operator==(const SinkConfig&) const = default;
 };
 
 struct HttpConfig {
@@ -102,6 +107,7 @@ struct ContextConfig {
   bool redact_query_values = true;
   bool redact_ips = false;
   std::vector<std::string> redact_patterns;  // extra RE2 patterns
+  bool operator==(const ContextConfig&) const = default;
 };
 
 struct TailConfig {
@@ -110,6 +116,7 @@ struct TailConfig {
   Millis checkpoint_interval{std::chrono::seconds(1)};
   uint64_t checkpoint_lines = 10'000;
   uint32_t max_line_bytes = 64 * 1024;
+  bool operator==(const TailConfig&) const = default;
 };
 
 struct Config {

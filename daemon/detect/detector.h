@@ -60,6 +60,13 @@ class Detector {
   // Incidents currently firing (for status pages and to restore after a restart).
   std::vector<IncidentEvent> openIncidents() const;
 
+  // Re-opens an incident recorded before a restart (the last event history holds of it): its
+  // rule's group fires again under the same id, started_at and fired_at, keeps its peak, sends
+  // reminders from event.event_at on, and resolves on healthy traffic like any other. False when
+  // this config has no such rule or the group cannot be formed (rule renamed, group_by changed),
+  // or the group already holds an open incident.
+  bool restoreIncident(const IncidentEvent& event, Timestamp now);
+
   const DetectorCounters& counters() const;
   // Groups held now, over every rule (each rule holds at most its max_groups).
   std::size_t groupCount() const;
