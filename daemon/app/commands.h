@@ -24,6 +24,14 @@ int runScan(const ScanCommand& command);
 // The config used when a command is given none.
 inline constexpr const char* kDefaultConfigPath = "/etc/gatewatch/gatewatch.yaml";
 
+struct RunCommand {
+  std::string config_path = kDefaultConfigPath;
+};
+// The daemon: follows every source, detects, alerts, serves /healthz /metrics /api/alerts; runs
+// until SIGTERM/SIGINT, reloads on SIGHUP. Exit 0 after a clean stop, 2 on a bad config, 1 when
+// it cannot run at all.
+int runDaemon(const RunCommand& command);
+
 struct HistoryCommand {
   std::string config_path = kDefaultConfigPath;  // for state_dir
   std::string state_dir;                          // overrides the config's
