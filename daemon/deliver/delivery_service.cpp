@@ -506,8 +506,16 @@ void DeliveryService::stop() {
 
 std::map<std::string, SinkDeliveryStats> DeliveryService::stats() const {
   std::map<std::string, SinkDeliveryStats> out;
-  for (const auto& state : impl_->sinks) out[state.sink.name] = state.stats;
-  for (const auto& [id, entry] : impl_->pending) ++out[entry.sink].pending;
+  for (const auto& state : impl_->sinks) {
+    SinkDeliveryStats& stats = out[state.sink.name] = state.stats;
+    stats.in_flight = state.in_flight.has_value();
+  }
+  for (const auto& [id, entry] : impl_->pending) {
+    SinkDeliveryStats& stats = out[entry.sink];
+    ++stats.pending;
+    if (stats.oldest_pending_at == Timestamp{} || entry.created_at < stats.oldest_pending_at)
+      stats.oldest_pending_at = entry.created_at;
+  }
   return out;
 }
 

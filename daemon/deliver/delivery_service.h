@@ -36,6 +36,8 @@ struct SinkDeliveryStats {
   std::string last_error;  // the latest failure's reason; never a URL or a secret
   Timestamp last_error_at{};
   bool failing = false;  // the latest attempt failed permanently: an operator must act
+  bool in_flight = false;  // a request is out now
+  Timestamp oldest_pending_at{};  // created_at of the oldest undelivered notification ({}: none)
 };
 
 class DeliveryService {

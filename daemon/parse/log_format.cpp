@@ -491,6 +491,16 @@ std::optional<Failure> compileText(std::string_view text, LogFormat::Impl& impl)
 
 Result<LogFormat> LogFormat::compile(std::string_view text) { return compile(text, nullptr); }
 
+Result<std::vector<LogFormat>> compileFormats(const std::vector<std::string>& texts) {
+  std::vector<LogFormat> formats;
+  for (const std::string& text : texts.empty() ? std::vector<std::string>{"combined"} : texts) {
+    auto format = LogFormat::compile(text);
+    if (!format) return Error{"log format '" + text + "': " + format.error().message};
+    formats.push_back(std::move(format).value());
+  }
+  return formats;
+}
+
 Result<LogFormat> LogFormat::compile(std::string_view text, FormatError* error_detail) {
   auto impl = std::make_unique<Impl>();
   if (auto failure = compileText(text, *impl)) {

@@ -91,6 +91,10 @@ class AccessParser {
   std::size_t matched_format_ = 0;
 };
 
+// The formats of one source (predefined names or log_format text, tried in order; none means
+// "combined") compiled; an error names the format that does not compile.
+Result<std::vector<LogFormat>> compileFormats(const std::vector<std::string>& texts);
+
 // "status at byte 57: expected 3 digits, found 'x'" — for logs, counters and scan's report.
 std::string describe(const ParseFailure& failure);
 

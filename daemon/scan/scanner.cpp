@@ -403,14 +403,9 @@ Result<void> Replay::run(const std::vector<std::string>& access,
     std::vector<std::string> texts = input_.formats;
     if (texts.empty() && s->source < input_.config.sources.size())
       texts = input_.config.sources[s->source].formats;
-    if (texts.empty()) texts = {"combined"};
-    std::vector<LogFormat> formats;
-    for (const std::string& text : texts) {
-      auto format = LogFormat::compile(text);
-      if (!format) return Error{"log format '" + text + "': " + format.error().message};
-      formats.push_back(std::move(format).value());
-    }
-    s->access_parser = std::make_unique<AccessParser>(std::move(formats));
+    auto formats = compileFormats(texts);
+    if (!formats) return formats.error();
+    s->access_parser = std::make_unique<AccessParser>(std::move(formats).value());
   }
 
   rules_ = input_.config.rules.empty() ? defaultRules() : input_.config.rules;
