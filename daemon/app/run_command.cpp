@@ -67,9 +67,10 @@ Database openState(const std::string& state_dir, Timestamp now, std::string* pat
     *path_out = state_dir + "/" + kStateDbFileName;
     return std::move(opened->db);
   }
-  spdlog::error("state: {} — running without checkpoints, outbox or history until this is "
-                "fixed (and gatewatch restarted)",
-                opened.error().message);
+  spdlog::error(
+      "state: {} — running without checkpoints, outbox or history until this is "
+      "fixed (and gatewatch restarted)",
+      opened.error().message);
   path_out->clear();
   auto memory = Database::open(":memory:");
   if (memory) {
@@ -161,7 +162,8 @@ class DeliveryThread {
   }
 
   void publishStatus() {
-    if (service_) pipeline_.setDeliveryStatus(sinkStatuses(*service_, sinks_), service_->outboxPending());
+    if (service_)
+      pipeline_.setDeliveryStatus(sinkStatuses(*service_, sinks_), service_->outboxPending());
     status_timer_.expires_after(kDeliveryStatusInterval);
     status_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) publishStatus();
@@ -175,9 +177,8 @@ class DeliveryThread {
     }
     if (busy && clock_.steadyNow() < deadline) {
       auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
-      timer->async_wait([this, timer, deadline](const boost::system::error_code&) {
-        stopWhenIdle(deadline);
-      });
+      timer->async_wait(
+          [this, timer, deadline](const boost::system::error_code&) { stopWhenIdle(deadline); });
       return;
     }
     if (service_) service_->stop();
@@ -253,7 +254,8 @@ int runDaemon(const RunCommand& command) {
                     [&delivery](const Alert& alert) {
                       if (delivery) delivery->submit(alert);
                     });
-  delivery = std::make_unique<DeliveryThread>(db_path, clock.now(), *sinks, config, clock, pipeline);
+  delivery =
+      std::make_unique<DeliveryThread>(db_path, clock.now(), *sinks, config, clock, pipeline);
 
   auto started = pipeline.start([&] {
     sd_notify(0, "READY=1");
@@ -281,8 +283,7 @@ int runDaemon(const RunCommand& command) {
 
   asio::steady_timer status_timer(io);
   std::function<void()> status = [&] {
-    if (auto snap = pipeline.snapshot())
-      sd_notifyf(0, "STATUS=%s", statusLine(*snap).c_str());
+    if (auto snap = pipeline.snapshot()) sd_notifyf(0, "STATUS=%s", statusLine(*snap).c_str());
     status_timer.expires_after(kStatusInterval);
     status_timer.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) status();

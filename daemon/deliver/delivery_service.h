@@ -29,14 +29,14 @@ struct DeliveryOptions {
 // Per sink, for logs, /healthz, /metrics and STATUS=.
 struct SinkDeliveryStats {
   uint64_t delivered = 0;
-  uint64_t retried = 0;  // attempts that will be retried (5xx, timeouts, 429)
-  uint64_t failed = 0;   // permanent failures (4xx, Slack's permanent errors)
-  uint64_t expired = 0;  // given up after max_age
-  uint64_t pending = 0;  // in the outbox now
+  uint64_t retried = 0;    // attempts that will be retried (5xx, timeouts, 429)
+  uint64_t failed = 0;     // permanent failures (4xx, Slack's permanent errors)
+  uint64_t expired = 0;    // given up after max_age
+  uint64_t pending = 0;    // in the outbox now
   std::string last_error;  // the latest failure's reason; never a URL or a secret
   Timestamp last_error_at{};
-  bool failing = false;  // the latest attempt failed permanently: an operator must act
-  bool in_flight = false;  // a request is out now
+  bool failing = false;           // the latest attempt failed permanently: an operator must act
+  bool in_flight = false;         // a request is out now
   Timestamp oldest_pending_at{};  // created_at of the oldest undelivered notification ({}: none)
 };
 

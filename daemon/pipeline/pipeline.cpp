@@ -156,12 +156,12 @@ struct Pipeline::Impl final : LineConsumer {
   Result<void> buildComposer() {
     auto redactor = Redactor::create(config.context);
     if (!redactor) return redactor.error();
-    composer = std::make_unique<AlertComposer>(
-        ComposerOptions{.source_names = source_names,
-                        .context = config.context,
-                        .hostname = options.hostname,
-                        .display_zone = options.display_zone},
-        std::move(redactor).value());
+    composer =
+        std::make_unique<AlertComposer>(ComposerOptions{.source_names = source_names,
+                                                        .context = config.context,
+                                                        .hostname = options.hostname,
+                                                        .display_zone = options.display_zone},
+                                        std::move(redactor).value());
     return {};
   }
 
@@ -217,10 +217,11 @@ struct Pipeline::Impl final : LineConsumer {
     if (now - last_skew_warning < std::chrono::hours(24)) return;
     last_skew_warning = now;
     const auto off = std::chrono::duration_cast<std::chrono::seconds>(line_time - now);
-    spdlog::warn("source {}: a line is stamped {}s {} the clock; it is counted at the clock's "
-                 "time. Likely causes: access_log buffering (buffer=/flush=), a wrong timezone, "
-                 "or a skewed clock (this warning repeats at most once a day)",
-                 source.config.name, std::abs(off.count()), off.count() > 0 ? "ahead of" : "behind");
+    spdlog::warn(
+        "source {}: a line is stamped {}s {} the clock; it is counted at the clock's "
+        "time. Likely causes: access_log buffering (buffer=/flush=), a wrong timezone, "
+        "or a skewed clock (this warning repeats at most once a day)",
+        source.config.name, std::abs(off.count()), off.count() > 0 ? "ahead of" : "behind");
   }
 
   void noteMalformed(Source& source) {
@@ -230,12 +231,13 @@ struct Pipeline::Impl final : LineConsumer {
       return;
     }
     source.last_malformed_log = now;
-    spdlog::warn("source {}: a line does not match its format ({}){}; check `format:` against "
-                 "the log_format in nginx.conf (`gatewatch scan --format ...` shows every reason)",
-                 source.config.name, describe(failure),
-                 source.malformed_unlogged
-                     ? fmt::format(" — and {} more since the last message", source.malformed_unlogged)
-                     : "");
+    spdlog::warn(
+        "source {}: a line does not match its format ({}){}; check `format:` against "
+        "the log_format in nginx.conf (`gatewatch scan --format ...` shows every reason)",
+        source.config.name, describe(failure),
+        source.malformed_unlogged
+            ? fmt::format(" — and {} more since the last message", source.malformed_unlogged)
+            : "");
     source.malformed_unlogged = 0;
   }
 
@@ -461,9 +463,9 @@ struct Pipeline::Impl final : LineConsumer {
       }
     }
     for (const auto& gone : rules) {
-      const bool renamed_or_changed = std::any_of(
-          next.rules.begin(), next.rules.end(),
-          [&](const RuleConfig& r) { return r.name == gone.config.name; });
+      const bool renamed_or_changed =
+          std::any_of(next.rules.begin(), next.rules.end(),
+                      [&](const RuleConfig& r) { return r.name == gone.config.name; });
       if (!renamed_or_changed) report.rules_removed.push_back(gone.config.name);
     }
     std::vector<Source> old_sources = std::move(sources);
@@ -480,8 +482,7 @@ struct Pipeline::Impl final : LineConsumer {
     for (auto& rule : rules)
       if (!rule.detector) rule.detector = detectorFor(rule.config);
     if (sources_changed || report.context_changed) {
-      if (auto built = buildComposer(); !built)
-        spdlog::error("reload: {}", built.error().message);
+      if (auto built = buildComposer(); !built) spdlog::error("reload: {}", built.error().message);
     }
     if (tail_changed) {
       buildTail();
@@ -533,9 +534,8 @@ struct Pipeline::Impl final : LineConsumer {
         const std::size_t index = origin[lag.source].config_index;
         snap->paths.push_back({source_names[index], lag.path, lag.lag_bytes});
       }
-      snap->checkpoints_failing =
-          tail->counters().error(TailErrorKind::kCheckpoint) > 0 &&
-          checkpoints && checkpoints->staged() > 0;
+      snap->checkpoints_failing = tail->counters().error(TailErrorKind::kCheckpoint) > 0 &&
+                                  checkpoints && checkpoints->staged() > 0;
     }
     for (const auto& rule : rules) {
       for (const auto& e : rule.detector->openIncidents())
@@ -552,8 +552,7 @@ struct Pipeline::Impl final : LineConsumer {
     while (rate_samples.size() > 2 && steady - rate_samples.front().first > kRateSpan)
       rate_samples.pop_front();
     const auto span = std::chrono::duration<double>(steady - rate_samples.front().first).count();
-    snap->lines_per_second =
-        span > 0 ? double(lines - rate_samples.front().second) / span : 0.0;
+    snap->lines_per_second = span > 0 ? double(lines - rate_samples.front().second) / span : 0.0;
 
     std::lock_guard lock(published_mutex);
     snap->sinks = delivery_sinks;

@@ -15,6 +15,7 @@
 #include "alert/alert.h"
 #include "common/result.h"
 #include "common/time.h"
+#include "common/time_zone.h"
 #include "config/config.h"
 #include "pipeline/status_snapshot.h"
 #include "store/sqlite.h"

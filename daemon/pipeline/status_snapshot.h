@@ -19,13 +19,13 @@ struct SourceStatus {
   std::string name;
   uint64_t lines_parsed = 0;
   uint64_t lines_malformed = 0;
-  uint64_t error_lines = 0;                  // error.log lines read
+  uint64_t error_lines = 0;                     // error.log lines read
   std::array<uint64_t, 6> requests_by_class{};  // [0] other, [1] 1xx ... [5] 5xx
   uint64_t rotations = 0;
-  std::optional<Timestamp> last_line_at;     // wall time the last access line was read
-  std::optional<Timestamp> last_record_at;   // the newest line's own timestamp
-  bool readable = true;                      // false: its log can't be read now
-  std::string problem;                       // why not (permission denied, missing ...), for /healthz
+  std::optional<Timestamp> last_line_at;    // wall time the last access line was read
+  std::optional<Timestamp> last_record_at;  // the newest line's own timestamp
+  bool readable = true;                     // false: its log can't be read now
+  std::string problem;  // why not (permission denied, missing ...), for /healthz
   std::optional<Timestamp> unreadable_since;
 };
 
@@ -45,7 +45,7 @@ struct SinkStatus {
   uint64_t pending = 0;
   std::string last_error;
   std::optional<Timestamp> last_error_at;
-  bool failing = false;             // the latest attempt failed permanently
+  bool failing = false;                        // the latest attempt failed permanently
   std::optional<Timestamp> oldest_pending_at;  // created_at of the oldest undelivered alert
 };
 
@@ -75,7 +75,7 @@ struct StatusSnapshot {
   uint64_t outbox_pending = 0;
   double lines_per_second = 0;  // over the last few seconds, all sources
   uint64_t detector_groups = 0;
-  uint64_t skew_clamped = 0;     // lines whose time was more than 60 s off the clock
+  uint64_t skew_clamped = 0;  // lines whose time was more than 60 s off the clock
   uint64_t groups_evicted = 0;
   bool checkpoints_failing = false;  // the last checkpoint commit failed
 };

@@ -47,8 +47,8 @@ class WarmupReader {
   uint64_t position_ = 0;  // file offset of buffer_[size_]
   uint64_t end_ = 0;
   std::vector<char> buffer_;
-  std::size_t start_ = 0;  // first unconsumed byte in buffer_
-  std::size_t size_ = 0;   // bytes in buffer_
+  std::size_t start_ = 0;    // first unconsumed byte in buffer_
+  std::size_t size_ = 0;     // bytes in buffer_
   bool skip_first_ = false;  // begin fell inside a line: drop up to the first '\n'
 };
 
