@@ -52,18 +52,28 @@ struct DeliveryAttemptRow {
   std::string detail;  // the classification's reason; never a URL or a secret
 };
 
+// A query's page is read into memory whole (incident rows carry their alert JSON): larger
+// limits are cut to this, which also bounds what one /api/alerts request costs.
+inline constexpr std::size_t kMaxHistoryLimit = 1000;
+// Attempts returned per incident: the newest ones, which say how each sink ended. A notification
+// retried for its whole max_age at the 5-minute backoff cap makes about 300.
+inline constexpr std::size_t kMaxAttemptsPerIncident = 500;
+// openIncidents() returns at most this many, oldest first: incidents left open by a stop are
+// re-sent to Alertmanager after a restart, and a flood of them must not stall the start.
+inline constexpr std::size_t kMaxOpenIncidents = 1000;
+
 struct HistoryQuery {
   std::optional<Timestamp> since;  // incidents updated at or after
   std::string rule;                // empty: every rule
   std::string source;              // empty: every source
   bool open_only = false;
-  std::size_t limit = 100;
+  std::size_t limit = 100;  // cut to kMaxHistoryLimit
   std::size_t offset = 0;
 };
 
 struct IncidentHistory {
   IncidentRow incident;
-  std::vector<DeliveryAttemptRow> attempts;  // oldest first
+  std::vector<DeliveryAttemptRow> attempts;  // oldest first; the newest kMaxAttemptsPerIncident
 };
 
 class HistoryStore {
@@ -76,14 +86,21 @@ class HistoryStore {
   // Newest first (by started_at).
   Result<std::vector<IncidentHistory>> query(const HistoryQuery& query);
   Result<std::optional<IncidentHistory>> incident(const std::string& id);
-  // Incidents not resolved (to re-send to Alertmanager after a restart).
+  // Incidents not resolved (to re-send to Alertmanager after a restart), test alerts left out.
   Result<std::vector<IncidentRow>> openIncidents();
   // Deletes incidents (and their attempts) updated before `before`; returns how many.
   Result<int64_t> prune(Timestamp before);
 
  private:
-  explicit HistoryStore(Database& db) : db_(&db) {}
+  struct Prepared {
+    Statement upsert, by_id, query, open, insert_attempt, attempts_of, prune_count, prune_attempts,
+        prune_incidents, prune_orphans;
+  };
+  HistoryStore(Database& db, Prepared prepared) : db_(&db), sql_(std::move(prepared)) {}
+  Result<std::vector<DeliveryAttemptRow>> attemptsOf(const std::string& incident_id);
+
   Database* db_;
+  Prepared sql_;
 };
 
 }  // namespace gw

@@ -34,7 +34,8 @@ class OutboxStore {
 
   Result<int64_t> add(const OutboxEntry& entry);  // returns the id
   // The newest entry of this incident for this sink, if any (to merge a newer state into).
-  Result<std::optional<OutboxEntry>> latest(const std::string& sink, const std::string& incident_id);
+  Result<std::optional<OutboxEntry>> latest(const std::string& sink,
+                                            const std::string& incident_id);
   // Replaces an entry's content with a merged notification: a new key (a receiver may hold the
   // old one), attempts back to 0, last_error cleared.
   Result<void> replace(int64_t id, const std::string& event, const std::string& idempotency_key,
@@ -47,8 +48,12 @@ class OutboxStore {
   Result<int64_t> count();
 
  private:
-  explicit OutboxStore(Database& db) : db_(&db) {}
+  struct Prepared {
+    Statement insert, latest, replace, all, record_attempt, remove, count;
+  };
+  OutboxStore(Database& db, Prepared prepared) : db_(&db), sql_(std::move(prepared)) {}
   Database* db_;
+  Prepared sql_;
 };
 
 }  // namespace gw

@@ -95,6 +95,11 @@ Statement& Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::bind(int index, double value) {
+  sqlite3_bind_double(stmt_.get(), index, value);
+  return *this;
+}
+
 Statement& Statement::bindNull(int index) {
   sqlite3_bind_null(stmt_.get(), index);
   return *this;
@@ -130,6 +135,10 @@ std::string_view Statement::columnText(int index) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), index));
   if (text == nullptr) return {};
   return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), index))};
+}
+
+double Statement::columnDouble(int index) const {
+  return sqlite3_column_double(stmt_.get(), index);
 }
 
 bool Statement::columnIsNull(int index) const {

@@ -40,6 +40,7 @@ class Statement {
   // Binding indexes start at 1, like SQLite's. Text is copied.
   Statement& bind(int index, int64_t value);
   Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, double value);  // REAL; pass int64_t for INTEGER columns
   Statement& bindNull(int index);
 
   // Advances: true when a row is available, false when done; an Error on failure.
@@ -50,6 +51,7 @@ class Statement {
 
   int64_t columnInt(int index) const;
   std::string_view columnText(int index) const;  // valid until the next step/reset
+  double columnDouble(int index) const;
   bool columnIsNull(int index) const;
 
  private:

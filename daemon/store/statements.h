@@ -36,6 +36,62 @@ CREATE TABLE checkpoints (
   PRIMARY KEY (source, dev, inode)
 ) WITHOUT ROWID;
 )sql"},
+    Migration{2, R"sql(
+CREATE TABLE outbox (
+  -- AUTOINCREMENT: ids follow sending order and are never handed out again, so an id in a log
+  -- line names one notification.
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  sink            TEXT    NOT NULL,     -- the sink's configured name
+  incident_id     TEXT    NOT NULL,
+  event           TEXT    NOT NULL,     -- firing | reminder | resolved (after merging, the newest)
+  idempotency_key TEXT    NOT NULL,     -- sent with every attempt; receivers dedupe by it
+  alert_json      TEXT    NOT NULL,     -- the redacted Alert (alert/alert.h toStoredJson)
+  created_ms      INTEGER NOT NULL,     -- when first queued, Unix ms (max_age counts from here)
+  next_attempt_ms INTEGER NOT NULL,     -- not sent before this, Unix ms
+  attempts        INTEGER NOT NULL,     -- failed attempts so far
+  last_error      TEXT    NOT NULL      -- the last attempt's classification, '' before any
+);
+CREATE INDEX outbox_by_incident ON outbox (sink, incident_id);
+
+CREATE TABLE incidents (
+  id                 TEXT    PRIMARY KEY,  -- stable across firing, reminders and resolved
+  rule               TEXT    NOT NULL,
+  rule_kind          TEXT    NOT NULL,     -- ratio | consecutive | burn_rate | silence | error_log
+  severity           TEXT    NOT NULL,
+  source             TEXT    NOT NULL,
+  group_json         TEXT    NOT NULL,     -- {"source":"x","upstream":"1.2.3.4:80"}
+  hostname           TEXT    NOT NULL,
+  started_ms         INTEGER NOT NULL,     -- the first failing request, Unix ms
+  fired_ms           INTEGER NOT NULL,
+  resolved_ms        INTEGER,              -- NULL while open
+  utc_offset_minutes INTEGER NOT NULL,     -- of the source's lines, for display
+  last_event         TEXT    NOT NULL,     -- firing | reminder | resolved
+  updated_ms         INTEGER NOT NULL,     -- when the last event was recorded (retention)
+  peak_requests      INTEGER NOT NULL,
+  peak_errors        INTEGER NOT NULL,
+  peak_ratio         REAL    NOT NULL,     -- peak_errors / peak_requests, 0..1
+  summary            TEXT    NOT NULL,
+  alert_json         TEXT    NOT NULL,     -- the latest Alert as sent (redacted)
+  test               INTEGER NOT NULL      -- 1: a `gatewatch test-alert`
+);
+CREATE INDEX incidents_by_started ON incidents (started_ms);
+CREATE INDEX incidents_by_rule ON incidents (rule);
+CREATE INDEX incidents_by_updated ON incidents (updated_ms);
+
+CREATE TABLE delivery_attempts (
+  incident_id TEXT    NOT NULL,
+  sink        TEXT    NOT NULL,
+  event       TEXT    NOT NULL,
+  attempt     INTEGER NOT NULL,  -- 1 for the first try of this notification
+  at_ms       INTEGER NOT NULL,  -- when the answer (or the failure) came, Unix ms
+  http_status INTEGER NOT NULL,  -- 0: no HTTP answer (timeout, connection refused)
+  slack_error TEXT    NOT NULL,  -- Slack's error string, '' when none
+  latency_ms  INTEGER NOT NULL,
+  outcome     TEXT    NOT NULL,  -- delivered | retry | rate_limited | failed | expired
+  detail      TEXT    NOT NULL   -- the classification's reason; never a URL or a secret
+);
+CREATE INDEX delivery_attempts_by_incident ON delivery_attempts (incident_id);
+)sql"},
 };
 
 inline constexpr int kSchemaVersion = kMigrations.back().version;
@@ -64,5 +120,104 @@ ON CONFLICT (source, dev, inode) DO UPDATE SET
 
 inline constexpr std::string_view kCheckpointDelete =
     "DELETE FROM checkpoints WHERE source = ?1 AND dev = ?2 AND inode = ?3";
+
+// --- outbox
+inline constexpr std::string_view kOutboxInsert = R"sql(
+INSERT INTO outbox (sink, incident_id, event, idempotency_key, alert_json, created_ms,
+                    next_attempt_ms, attempts, last_error)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+RETURNING id)sql";
+
+inline constexpr std::string_view kOutboxLatest = R"sql(
+SELECT id, sink, incident_id, event, idempotency_key, alert_json, created_ms, next_attempt_ms,
+       attempts, last_error
+FROM outbox WHERE sink = ?1 AND incident_id = ?2 ORDER BY id DESC LIMIT 1)sql";
+
+// created_ms stays: max_age counts from the first notification that was queued.
+inline constexpr std::string_view kOutboxReplace = R"sql(
+UPDATE outbox SET event = ?2, idempotency_key = ?3, alert_json = ?4, next_attempt_ms = ?5,
+                  attempts = 0, last_error = ''
+WHERE id = ?1 RETURNING id)sql";
+
+inline constexpr std::string_view kOutboxAll = R"sql(
+SELECT id, sink, incident_id, event, idempotency_key, alert_json, created_ms, next_attempt_ms,
+       attempts, last_error
+FROM outbox ORDER BY id)sql";
+
+inline constexpr std::string_view kOutboxRecordAttempt = R"sql(
+UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_error = ?4
+WHERE id = ?1 RETURNING id)sql";
+
+inline constexpr std::string_view kOutboxDelete = "DELETE FROM outbox WHERE id = ?1";
+inline constexpr std::string_view kOutboxCount = "SELECT count(*) FROM outbox";
+
+// --- incident history
+// Every event brings the incident's whole current state (the detector keeps the peak), so the
+// newest event's row replaces the stored one; the id and the first insert's order stay.
+inline constexpr std::string_view kIncidentUpsert = R"sql(
+INSERT INTO incidents (id, rule, rule_kind, severity, source, group_json, hostname, started_ms,
+                       fired_ms, resolved_ms, utc_offset_minutes, last_event, updated_ms,
+                       peak_requests, peak_errors, peak_ratio, summary, alert_json, test)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+ON CONFLICT (id) DO UPDATE SET
+  rule = excluded.rule, rule_kind = excluded.rule_kind, severity = excluded.severity,
+  source = excluded.source, group_json = excluded.group_json, hostname = excluded.hostname,
+  started_ms = excluded.started_ms, fired_ms = excluded.fired_ms,
+  resolved_ms = excluded.resolved_ms, utc_offset_minutes = excluded.utc_offset_minutes,
+  last_event = excluded.last_event, updated_ms = excluded.updated_ms,
+  peak_requests = excluded.peak_requests, peak_errors = excluded.peak_errors,
+  peak_ratio = excluded.peak_ratio, summary = excluded.summary,
+  alert_json = excluded.alert_json, test = excluded.test)sql";
+
+// The incident queries below all return these columns in this order.
+inline constexpr std::string_view kIncidentById = R"sql(
+SELECT id, rule, rule_kind, severity, source, group_json, hostname, started_ms, fired_ms,
+       resolved_ms, utc_offset_minutes, last_event, updated_ms, peak_requests, peak_errors,
+       peak_ratio, summary, alert_json, test
+FROM incidents WHERE id = ?1)sql";
+
+// ?1 since (Unix ms, NULL: any time), ?2 rule ('' any), ?3 source ('' any), ?4 1: open only,
+// ?5 limit, ?6 offset. Newest first; the id breaks ties so pages do not overlap.
+inline constexpr std::string_view kIncidentQuery = R"sql(
+SELECT id, rule, rule_kind, severity, source, group_json, hostname, started_ms, fired_ms,
+       resolved_ms, utc_offset_minutes, last_event, updated_ms, peak_requests, peak_errors,
+       peak_ratio, summary, alert_json, test
+FROM incidents
+WHERE (?1 IS NULL OR updated_ms >= ?1) AND (?2 = '' OR rule = ?2) AND (?3 = '' OR source = ?3)
+  AND (?4 = 0 OR resolved_ms IS NULL)
+ORDER BY started_ms DESC, id DESC LIMIT ?5 OFFSET ?6)sql";
+
+// Test alerts are never resolved and never re-sent: they are left out. ?1 limit.
+inline constexpr std::string_view kIncidentOpen = R"sql(
+SELECT id, rule, rule_kind, severity, source, group_json, hostname, started_ms, fired_ms,
+       resolved_ms, utc_offset_minutes, last_event, updated_ms, peak_requests, peak_errors,
+       peak_ratio, summary, alert_json, test
+FROM incidents
+WHERE resolved_ms IS NULL AND test = 0 ORDER BY started_ms, id LIMIT ?1)sql";
+
+inline constexpr std::string_view kAttemptInsert = R"sql(
+INSERT INTO delivery_attempts (incident_id, sink, event, attempt, at_ms, http_status, slack_error,
+                               latency_ms, outcome, detail)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
+
+// The newest ?2 attempts of incident ?1, returned oldest first (rowid: insertion order).
+inline constexpr std::string_view kAttemptsOfIncident = R"sql(
+SELECT sink, event, attempt, at_ms, http_status, slack_error, latency_ms, outcome, detail
+FROM (SELECT rowid AS seq, * FROM delivery_attempts WHERE incident_id = ?1
+      ORDER BY at_ms DESC, seq DESC LIMIT ?2)
+ORDER BY at_ms, seq)sql";
+
+// Retention, run together in one transaction. ?1: Unix ms; older rows go.
+inline constexpr std::string_view kPruneCountIncidents =
+    "SELECT count(*) FROM incidents WHERE updated_ms < ?1";
+inline constexpr std::string_view kPruneAttemptsOfOldIncidents = R"sql(
+DELETE FROM delivery_attempts
+WHERE incident_id IN (SELECT id FROM incidents WHERE updated_ms < ?1))sql";
+inline constexpr std::string_view kPruneIncidents = "DELETE FROM incidents WHERE updated_ms < ?1";
+// Attempts whose incident row is gone (or was never written: its recordEvent failed). Recent
+// ones stay: the incident's next event writes the row and they belong to it again.
+inline constexpr std::string_view kPruneOrphanAttempts = R"sql(
+DELETE FROM delivery_attempts
+WHERE at_ms < ?1 AND incident_id NOT IN (SELECT id FROM incidents))sql";
 
 }  // namespace gw::sql
