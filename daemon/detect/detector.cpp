@@ -94,6 +94,18 @@ std::vector<IncidentEvent> Detector::openIncidents() const {
   return out;
 }
 
+bool Detector::restoreIncident(const IncidentEvent& event, Timestamp now) {
+  Impl& d = *impl_;
+  if (event.kind == EventKind::kResolved) return false;  // nothing left to continue
+  for (auto& rule : d.rules) {
+    if (rule->name() != event.rule) continue;
+    if (!rule->restore(event)) return false;
+    d.advanceClock(now);
+    return true;
+  }
+  return false;
+}
+
 const DetectorCounters& Detector::counters() const { return impl_->counters; }
 
 std::size_t Detector::groupCount() const {

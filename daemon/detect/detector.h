@@ -65,6 +65,11 @@ class Detector {
   // reminders from event.event_at on, and resolves on healthy traffic like any other. False when
   // this config has no such rule or the group cannot be formed (rule renamed, group_by changed),
   // or the group already holds an open incident.
+  // Also false for a resolved event, a rule whose kind changed, or a source (the group's, or the
+  // event's when the rule is not grouped by source) that is not configured or not read by the
+  // rule. Emits no event. `now` advances the detector's time. Restore before refilling windows
+  // from the logs' tails: a refill that fired the group first would fire it a second time.
+  // Not a hot path: it allocates.
   bool restoreIncident(const IncidentEvent& event, Timestamp now);
 
   const DetectorCounters& counters() const;

@@ -37,6 +37,11 @@ GroupTable::Lookup GroupTable::findOrCreate(std::string_view key) {
   return lookup;
 }
 
+Group* GroupTable::find(std::string_view key) {
+  const auto it = index_.find(key);
+  return it == index_.end() ? nullptr : slots_[it->second].get();
+}
+
 Group& GroupTable::evict(Lookup& lookup) {
   const uint32_t victim_index = quiet_.tail != kNil ? quiet_.tail : open_.tail;
   Group& victim = *slots_[victim_index];

@@ -60,6 +60,8 @@ class GroupTable {
   };
   // The group of `key`, created when new, marked as the most recently seen.
   Lookup findOrCreate(std::string_view key);
+  // The group of `key` if it is held, without touching its recency.
+  Group* find(std::string_view key);
   // Moves a group between the quiet and the open (pending or firing) recency lists.
   void setOpen(Group& group, bool open);
 

@@ -33,7 +33,7 @@ std::optional<EventKind> IncidentState::step(Timestamp now, bool met, Timestamp 
     case Phase::kFiring:
       if (met) {
         healthy_since_.reset();  // failing again: healthy traffic must start over
-      } else if (success) {
+      } else if (success && *success > started_at_) {
         if (!healthy_since_) healthy_since_ = *success;
         last_success_ = last_success_ ? std::max(*last_success_, *success) : *success;
         if (*last_success_ - *healthy_since_ >= timers.resolve_after) {
@@ -49,6 +49,15 @@ std::optional<EventKind> IncidentState::step(Timestamp now, bool met, Timestamp 
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+void IncidentState::restore(Timestamp started_at, Timestamp fired_at, Timestamp last_notice) {
+  *this = IncidentState{};
+  phase_ = Phase::kFiring;
+  started_at_ = started_at;
+  pending_since_ = fired_at;  // read only while pending: kept for a coherent state
+  fired_at_ = fired_at;
+  last_notice_ = last_notice;
 }
 
 }  // namespace gw

@@ -7,7 +7,9 @@
 //
 // An open incident is never resolved because traffic stopped: only successful requests, seen
 // while the condition is false, move it towards resolved — the first at healthy_since, and one
-// at least resolve_after later resolves it. Pure: every step is given its time.
+// at least resolve_after later resolves it. A success logged at or before the incident's
+// started_at (an out-of-order line, a log tail read again after a restart) is not healthy
+// traffic: it says nothing about the incident. Pure: every step is given its time.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +47,10 @@ class IncidentState {
   std::optional<Timestamp> resolvedAt() const { return resolved_at_; }
 
   void reset() { *this = IncidentState{}; }
+
+  // Firing again after a restart, as the incident recorded before it: `last_notice` is the
+  // time of its last firing or reminder event, from which reminders continue.
+  void restore(Timestamp started_at, Timestamp fired_at, Timestamp last_notice);
 
  private:
   Phase phase_ = Phase::kOk;

@@ -108,6 +108,60 @@ void Rule::openIncidents(Timestamp now, std::vector<IncidentEvent>& out) const {
   }
 }
 
+std::optional<std::size_t> Rule::sourceNamed(std::string_view name) const {
+  for (std::size_t i = 0; i < source_names_.size(); ++i) {
+    if (source_names_[i] == name && appliesTo(i)) return i;
+  }
+  return std::nullopt;
+}
+
+bool Rule::restore(const IncidentEvent& event) {
+  if (event.kind == EventKind::kResolved || event.rule_kind != params_.config.kind) return false;
+  const std::vector<GroupKey>& by = groupBy();
+  if (event.group.size() != by.size()) return false;  // group_by changed
+
+  // The key observe() builds for the group's records. decodeGroupKey shows an empty value as
+  // "-"; the parser never keeps a "-" (it means "absent" in nginx logs), so "-" maps back to it.
+  GroupKeyBuffer key;
+  std::optional<std::size_t> source;
+  for (std::size_t i = 0; i < by.size(); ++i) {
+    const auto& [name, shown] = event.group[i];
+    if (name != toString(by[i])) return false;
+    const std::string_view value = shown == "-" ? std::string_view() : std::string_view(shown);
+    if (by[i] == GroupKey::kSource) {
+      source = sourceNamed(value);
+      if (!source) return false;  // renamed, removed or no longer one this rule reads
+    }
+    key.append(value, maxKeyBytes(by[i]));
+  }
+  // A value cut by the key's bounds would name another group and another id.
+  if (decodeGroupKey(key.view(), by) != event.group) return false;
+  // Not grouped by source: the event's source (its newest record's) must still be one of ours.
+  if (!source) source = sourceNamed(event.source);
+  if (!source) return false;
+
+  if (const Group* held = groups_.find(key.view()); held != nullptr && held->incident.open()) {
+    return false;
+  }
+  Group& group = groupFor(key.view());
+  group.source = static_cast<uint32_t>(*source);
+  group.utc_offset_minutes = event.utc_offset_minutes;
+  group.incident.restore(event.started_at, event.fired_at, event.event_at);
+  group.window->restore(event);
+  // The whole incident's figures, so that the resolved event reports them and not only what
+  // came after the restart.
+  group.peak = WindowSnapshot::fromStats(event.peak);
+  group.peak_at = event.peak_at;
+  if (!group.tops) group.tops = std::make_unique<FailureTops>();
+  group.tops->clear();
+  for (const NamedCount& path : event.top_paths) group.tops->paths.add(path.name, path.count);
+  for (const NamedCount& upstream : event.upstreams)
+    group.tops->upstreams.add(upstream.name, upstream.count);
+  group.tops_since = event.started_at;
+  groups_.setOpen(group, true);
+  return true;
+}
+
 Group& Rule::groupFor(std::string_view key) {
   const GroupTable::Lookup lookup = groups_.findOrCreate(key);
   Group& group = *lookup.group;

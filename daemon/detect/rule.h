@@ -28,6 +28,10 @@ class Rule {
   // Advances the open groups (and, for silence, every group) to `now`.
   void tick(Timestamp now, std::vector<IncidentEvent>& out);
 
+  // Fires the event's group again as the incident the event records (Detector::restoreIncident):
+  // false when the group cannot be formed under this rule or already holds an open incident.
+  bool restore(const IncidentEvent& event);
+
   // A firing event for each incident now firing.
   void openIncidents(Timestamp now, std::vector<IncidentEvent>& out) const;
   std::size_t groupCount() const { return groups_.size(); }
@@ -35,6 +39,8 @@ class Rule {
 
  private:
   bool appliesTo(std::size_t source) const { return source < applies_.size() && applies_[source]; }
+  // The index of a configured source this rule applies to, by name.
+  std::optional<std::size_t> sourceNamed(std::string_view name) const;
   Group& groupFor(std::string_view key);
   void noteFailure(Group& group, Timestamp t, std::string_view path, std::string_view upstream);
   void evaluate(Group& group, Timestamp now, std::optional<Timestamp> success,

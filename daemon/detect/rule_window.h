@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/time.h"
+#include "detect/incident_event.h"
 #include "detect/rule_params.h"
 #include "detect/traffic_window.h"
 
@@ -39,6 +40,11 @@ class RuleWindow {
   virtual const TrafficWindow& stats() const = 0;
   // The event's kind-specific text: "3 consecutive failures ...".
   virtual std::string detail(Timestamp now) const = 0;
+  // An incident of this group, recorded before a restart, fires again (Rule::restore). The
+  // windows start empty — the traffic before the restart is gone — which every kind but silence
+  // reads as "not met": the incident stays open until healthy traffic resolves it. Silence
+  // needs to know when its traffic stopped.
+  virtual void restore(const IncidentEvent& /*event*/) {}
 };
 
 std::unique_ptr<RuleWindow> makeRatioWindow(const RuleParams& params);

@@ -17,15 +17,29 @@ class SilenceWindow final : public RuleWindow {
     window_.clear();
     seen_ = false;
     previous_ = 0;
+    previous_restored_ = false;
   }
 
   bool addRequest(Timestamp t, Timestamp now, bool failure, uint16_t status) override {
     window_.advance(now);
     const bool counted = window_.add(t, failure, status);
+    // A restored silence keeps its figure against lines from before it (a log tail read again):
+    // only a request after its last one is news.
+    if (previous_restored_ && t <= last_) return counted;
     last_ = seen_ ? std::max(last_, t) : t;
     seen_ = true;
     previous_ = window_.requests();  // the `after` span ending at the newest request
+    previous_restored_ = false;
     return counted;
+  }
+
+  // The silence began after the incident's started_at, its last request; the count before it
+  // went with the restart, but it fired, so it was at least min_previous.
+  void restore(const IncidentEvent& event) override {
+    last_ = event.started_at;
+    seen_ = true;
+    previous_ = params_.config.min_previous;
+    previous_restored_ = true;
   }
 
   // Met from the moment `after` has passed since the last request: `since` says so exactly,
@@ -45,8 +59,8 @@ class SilenceWindow final : public RuleWindow {
   std::string detail(Timestamp now) const override {
     const Millis quiet = seen_ && now > last_ ? now - last_ : Millis(0);
     return "no requests for " + formatSpan(std::chrono::floor<std::chrono::seconds>(quiet)) +
-           " after " + formatCount(previous_) + " in the " + formatSpan(params_.config.after) +
-           " before";
+           " after " + (previous_restored_ ? "at least " : "") + formatCount(previous_) +
+           " in the " + formatSpan(params_.config.after) + " before";
   }
 
  private:
@@ -54,7 +68,8 @@ class SilenceWindow final : public RuleWindow {
   TrafficWindow window_;  // requests over `after`
   Timestamp last_{};      // the newest request seen
   bool seen_ = false;
-  uint64_t previous_ = 0;  // requests in the `after` span ending at last_
+  uint64_t previous_ = 0;           // requests in the `after` span ending at last_
+  bool previous_restored_ = false;  // previous_ is the floor a restored incident implies
 };
 
 }  // namespace

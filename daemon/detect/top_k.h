@@ -21,7 +21,9 @@ class TopK {
   static constexpr std::size_t kReported = 10;       // what an event carries
   static constexpr std::size_t kMaxNameBytes = 512;  // longer names are cut
 
-  void add(std::string_view name);
+  void add(std::string_view name) { add(name, 1); }
+  // `count` occurrences at once: an incident's reported top, seeded again after a restart.
+  void add(std::string_view name, uint64_t count);
   // The most frequent names, most first.
   std::vector<NamedCount> top(std::size_t n = kReported) const;
   void clear() { used_ = 0; }

@@ -12,6 +12,22 @@ WindowStats WindowSnapshot::toStats() const {
   return stats;
 }
 
+WindowSnapshot WindowSnapshot::fromStats(const WindowStats& stats) {
+  WindowSnapshot snapshot;
+  snapshot.requests = stats.requests;
+  snapshot.failures = stats.errors;
+  StatusCount& other = snapshot.statuses.back();  // status 0
+  std::size_t used = 0;
+  for (const auto& [status, count] : stats.by_status) {
+    if (status != 0 && used < kStatusSlots) {
+      snapshot.statuses[used++] = {status, count};
+    } else {
+      other.count += count;
+    }
+  }
+  return snapshot;
+}
+
 TrafficWindow::TrafficWindow(Millis span, bool keep_statuses) : counts_(span) {
   if (keep_statuses) statuses_ = std::make_unique<BucketRing<StatusCell>>(span);
 }

@@ -37,6 +37,9 @@ struct WindowSnapshot {
   uint64_t failures = 0;
   std::array<StatusCount, kStatusSlots + 1> statuses{};  // the last one is "other" (status 0)
   WindowStats toStats() const;
+  // The reverse, for an incident's peak restored after a restart: exact for what toStats() gave
+  // (at most kStatusSlots statuses and "other"); statuses past the slots are summed as "other".
+  static WindowSnapshot fromStats(const WindowStats& stats);
 };
 
 class TrafficWindow {
