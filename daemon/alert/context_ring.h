@@ -23,6 +23,11 @@ inline constexpr std::size_t kContextSlotBytes = 2048;
 // (upstreams, hosts) share one source's traffic, and each should still find its own lines.
 inline constexpr std::size_t kAccessRingLinesPerContextLine = 8;
 
+// How many error.log lines a source's error ring keeps per line an alert carries: an alert shows
+// the onset and the latest of an incident's lines, and the ring must still hold the onset while
+// the failure keeps writing (one line per failed request, more with retries to other upstreams).
+inline constexpr std::size_t kErrorRingLinesPerContextLine = 4;
+
 // Access lines of one source, each with the group values (host, upstream, path) it would be
 // grouped by, kept as hashes of the same cut values the detector's GroupKeyBuffer uses.
 class AccessContextRing {

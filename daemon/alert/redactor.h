@@ -20,6 +20,12 @@ namespace gw {
 // What replaces a masked value or match.
 inline constexpr std::string_view kRedactedMark = "***";
 
+// apply() reads at most this many bytes of a text and drops the rest, ending the result with
+// "…": every caller shows at most kContextLineChars characters of it (context slots hold 2 KiB,
+// paths are cut at 512 bytes), and a bound keeps each pattern's work bounded whatever a client
+// sends — RE2 is linear per search, but a global replace of a pathological pattern is not.
+inline constexpr std::size_t kMaxRedactBytes = 8 * 1024;
+
 class Redactor {
  public:
   // A Redactor that masks nothing.
@@ -30,7 +36,9 @@ class Redactor {
   // query_values: the value of every query parameter ("?enc=AbC&x=1" → "?enc=***&x=***"),
   // wherever a '?' starts a query in the text (request lines, referers, error.log "request:").
   // ips: IPv4 and IPv6 addresses not followed by ":port" — client addresses; upstream
-  // addresses (127.0.0.1:8080) stay readable. Then each pattern's matches become kRedactedMark.
+  // addresses (127.0.0.1:8080, [::1]:8080) stay readable. Then each pattern's matches become
+  // kRedactedMark; a pattern with capture groups masks only what its groups matched, so
+  // `password=(\S+)` keeps "password=" readable. Empty matches mask nothing.
   std::string apply(std::string_view text) const;
 
  private:

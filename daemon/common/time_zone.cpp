@@ -54,6 +54,8 @@ struct PosixRule {
 
 struct PosixTz {
   int32_t std_offset = 0;  // seconds east of UTC
+  std::string std_name;    // "KST", "CET", "+03"
+  std::string dst_name;    // "CEST"
   bool has_dst = false;
   int32_t dst_offset = 0;
   PosixRule start, end;
@@ -65,12 +67,12 @@ class PosixReader {
 
   std::optional<PosixTz> read() {
     PosixTz tz;
-    if (!name()) return std::nullopt;
+    if (!name(tz.std_name)) return std::nullopt;
     int64_t off;
     if (!offset(off)) return std::nullopt;
     tz.std_offset = static_cast<int32_t>(-off);  // POSIX offsets are west of UTC
     if (i_ == s_.size()) return tz;
-    if (!name()) return std::nullopt;
+    if (!name(tz.dst_name)) return std::nullopt;
     tz.has_dst = true;
     tz.dst_offset = tz.std_offset + 3600;
     if (i_ < s_.size() && s_[i_] != ',') {
@@ -88,16 +90,18 @@ class PosixReader {
   }
 
  private:
-  bool name() {
+  bool name(std::string& out) {
     if (i_ < s_.size() && s_[i_] == '<') {
       const std::size_t close = s_.find('>', i_);
       if (close == std::string_view::npos) return false;
+      out.assign(s_.substr(i_ + 1, close - i_ - 1));
       i_ = close + 1;
       return true;
     }
     const std::size_t start = i_;
     while (i_ < s_.size() && ((s_[i_] >= 'A' && s_[i_] <= 'Z') || (s_[i_] >= 'a' && s_[i_] <= 'z')))
       ++i_;
+    out.assign(s_.substr(start, i_ - start));
     return i_ - start >= 3;
   }
 
@@ -198,15 +202,33 @@ int64_t ruleLocalSeconds(const PosixRule& r, int64_t year) {
 struct ZoneTransition {
   int64_t at;
   int32_t offset;
+  uint16_t abbreviation;  // index into the zone's abbreviations
 };
 
-void expandPosix(const PosixTz& tz, int64_t from_year, std::vector<ZoneTransition>& out) {
+// A TZif file has at most 256 local time types, so at most that many abbreviations (and the
+// footer's two); beyond this the file is corrupt.
+constexpr std::size_t kMaxAbbreviations = 1024;
+
+// The index of `name` in `names`, added when new.
+uint16_t internAbbreviation(std::vector<std::string>& names, std::string_view name) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<uint16_t>(i);
+  }
+  if (names.size() >= kMaxAbbreviations) return 0;
+  names.emplace_back(name);
+  return static_cast<uint16_t>(names.size() - 1);
+}
+
+void expandPosix(const PosixTz& tz, int64_t from_year, std::vector<ZoneTransition>& out,
+                 std::vector<std::string>& names) {
   if (!tz.has_dst) return;
+  const uint16_t std_name = internAbbreviation(names, tz.std_name);
+  const uint16_t dst_name = internAbbreviation(names, tz.dst_name);
   for (int64_t y = from_year; y <= kLastExpandedYear; ++y) {
     // DST starts at a local time reckoned in standard time, ends at one reckoned in DST.
     const int64_t start = ruleLocalSeconds(tz.start, y) - tz.std_offset;
     const int64_t end = ruleLocalSeconds(tz.end, y) - tz.dst_offset;
-    ZoneTransition a{start, tz.dst_offset}, b{end, tz.std_offset};
+    ZoneTransition a{start, tz.dst_offset, dst_name}, b{end, tz.std_offset, std_name};
     if (a.at > b.at) std::swap(a, b);  // southern hemisphere: DST across the new year
     for (const ZoneTransition& t : {a, b}) {
       if (out.empty() || t.at > out.back().at) out.push_back(t);
@@ -216,7 +238,9 @@ void expandPosix(const PosixTz& tz, int64_t from_year, std::vector<ZoneTransitio
 
 struct Parsed {
   std::vector<ZoneTransition> transitions;
+  std::vector<std::string> abbreviations;
   int32_t initial_offset = 0;
+  uint16_t initial_abbreviation = 0;
 };
 
 std::optional<std::string> readFile(const std::string& path) {
@@ -266,15 +290,25 @@ std::optional<std::string> parseTzif(std::string_view data, Parsed& out) {
   const unsigned char* times = base;
   const unsigned char* idx = times + timecnt * static_cast<std::size_t>(time_bytes);
   const unsigned char* types = idx + timecnt;
+  const auto charcnt = static_cast<std::size_t>(c[5]);
+  const char* chars = reinterpret_cast<const char*>(types + typecnt * 6);
   auto typeOffset = [&](std::size_t t) { return static_cast<int32_t>(readBig(types + 6 * t, 4)); };
+  // Each type names its abbreviation by an index into NUL-separated characters.
+  auto typeAbbreviation = [&](std::size_t t) -> uint16_t {
+    const std::size_t at_char = types[6 * t + 5];
+    if (at_char >= charcnt) return internAbbreviation(out.abbreviations, "");
+    const std::string_view rest(chars + at_char, charcnt - at_char);
+    return internAbbreviation(out.abbreviations, rest.substr(0, rest.find('\0')));
+  };
   out.initial_offset = typeOffset(0);
+  out.initial_abbreviation = typeAbbreviation(0);
   out.transitions.reserve(timecnt);
   for (std::size_t i = 0; i < timecnt; ++i) {
     const int64_t when = readBig(times + i * static_cast<std::size_t>(time_bytes), time_bytes);
     const std::size_t type = idx[i];
     if (type >= typecnt) return "corrupt TZif file (bad type index)";
     if (!out.transitions.empty() && when <= out.transitions.back().at) continue;
-    out.transitions.push_back({when, typeOffset(type)});
+    out.transitions.push_back({when, typeOffset(type), typeAbbreviation(type)});
   }
   if (version >= '2') {
     const std::size_t footer = at + need;
@@ -284,8 +318,11 @@ std::optional<std::string> parseTzif(std::string_view data, Parsed& out) {
         const std::string_view tz = data.substr(footer + 1, close - footer - 1);
         if (const auto posix = PosixReader(tz).read()) {
           const int64_t from = out.transitions.empty() ? 1970 : yearOf(out.transitions.back().at);
-          if (!posix->has_dst && out.transitions.empty()) out.initial_offset = posix->std_offset;
-          expandPosix(*posix, from, out.transitions);
+          if (!posix->has_dst && out.transitions.empty()) {
+            out.initial_offset = posix->std_offset;
+            out.initial_abbreviation = internAbbreviation(out.abbreviations, posix->std_name);
+          }
+          expandPosix(*posix, from, out.transitions, out.abbreviations);
         }
         // A footer we can't read ("<+03>-3" is read; exotic ones are not): times past the last
         // transition keep its offset, which is right for every zone without DST.
@@ -316,6 +353,7 @@ TimeZone TimeZone::utc() {
   TimeZone z;
   z.name_ = "UTC";
   z.transitions_ = std::make_shared<const std::vector<Transition>>();
+  z.abbreviations_ = std::make_shared<const std::vector<std::string>>(1, "UTC");
   return z;
 }
 
@@ -338,10 +376,15 @@ Result<TimeZone> TimeZone::load(std::string_view iana_name) {
   TimeZone z;
   z.name_ = std::string(iana_name);
   z.initial_offset_ = parsed.initial_offset;
+  z.initial_abbreviation_ = parsed.initial_abbreviation;
   auto table = std::make_shared<std::vector<TimeZone::Transition>>();
   table->reserve(parsed.transitions.size());
-  for (const ZoneTransition& t : parsed.transitions) table->push_back({t.at, t.offset});
+  for (const ZoneTransition& t : parsed.transitions) {
+    table->push_back({t.at, t.offset, t.abbreviation});
+  }
   z.transitions_ = std::move(table);
+  z.abbreviations_ =
+      std::make_shared<const std::vector<std::string>>(std::move(parsed.abbreviations));
   return z;
 }
 
@@ -356,11 +399,14 @@ TimeZone TimeZone::local() {
       TimeZone z;
       z.name_ = std::string(name);
       z.initial_offset_ = posix->std_offset;
+      std::vector<std::string> names;
+      z.initial_abbreviation_ = internAbbreviation(names, posix->std_name);
       std::vector<ZoneTransition> expanded;
-      expandPosix(*posix, 1970, expanded);
+      expandPosix(*posix, 1970, expanded, names);
       auto table = std::make_shared<std::vector<TimeZone::Transition>>();
-      for (const ZoneTransition& t : expanded) table->push_back({t.at, t.offset});
+      for (const ZoneTransition& t : expanded) table->push_back({t.at, t.offset, t.abbreviation});
       z.transitions_ = std::move(table);
+      z.abbreviations_ = std::make_shared<const std::vector<std::string>>(std::move(names));
       return z;
     }
     return utc();
@@ -381,9 +427,14 @@ TimeZone TimeZone::local() {
     }
   }
   z.initial_offset_ = parsed.initial_offset;
+  z.initial_abbreviation_ = parsed.initial_abbreviation;
   auto table = std::make_shared<std::vector<TimeZone::Transition>>();
-  for (const ZoneTransition& t : parsed.transitions) table->push_back({t.at, t.offset});
+  for (const ZoneTransition& t : parsed.transitions) {
+    table->push_back({t.at, t.offset, t.abbreviation});
+  }
   z.transitions_ = std::move(table);
+  z.abbreviations_ =
+      std::make_shared<const std::vector<std::string>>(std::move(parsed.abbreviations));
   return z;
 }
 
@@ -398,6 +449,20 @@ int TimeZone::offsetAt(Timestamp utc) const {
     if (it != t.begin()) offset = std::prev(it)->offset;
   }
   return offset / 60;
+}
+
+std::string TimeZone::abbreviationAt(Timestamp utc) const {
+  if (!abbreviations_) return {};
+  const int64_t ms = utc.time_since_epoch().count();
+  const int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  uint16_t index = initial_abbreviation_;
+  if (transitions_ && !transitions_->empty()) {
+    const auto& t = *transitions_;
+    auto it = std::upper_bound(t.begin(), t.end(), seconds,
+                               [](int64_t s, const Transition& tr) { return s < tr.at; });
+    if (it != t.begin()) index = std::prev(it)->abbreviation;
+  }
+  return index < abbreviations_->size() ? (*abbreviations_)[index] : std::string();
 }
 
 Timestamp TimeZone::toUtc(int64_t local_seconds, int& offset_minutes_out) const {

@@ -27,16 +27,22 @@ class TimeZone {
   // The UTC instant of a local wall time (seconds since the epoch as if the local time were
   // UTC). In a DST gap or overlap, the earlier offset is taken.
   Timestamp toUtc(int64_t local_seconds, int& offset_minutes_out) const;
+  // The zone's abbreviation at a UTC instant, as its TZif file (or POSIX TZ string) names it:
+  // "KST", "CEST", "UTC"; some zones only have numeric ones ("+04"). "" when unknown.
+  std::string abbreviationAt(Timestamp utc) const;
   const std::string& name() const { return name_; }
 
  private:
   struct Transition {
-    int64_t at;      // UTC seconds
-    int32_t offset;  // seconds east of UTC from `at` on
+    int64_t at;                 // UTC seconds
+    int32_t offset;             // seconds east of UTC from `at` on
+    uint16_t abbreviation = 0;  // index into abbreviations_
   };
   std::string name_;
   std::shared_ptr<const std::vector<Transition>> transitions_;  // shared: copies are cheap
+  std::shared_ptr<const std::vector<std::string>> abbreviations_;
   int32_t initial_offset_ = 0;
+  uint16_t initial_abbreviation_ = 0;
 };
 
 }  // namespace gw
