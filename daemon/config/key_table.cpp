@@ -374,9 +374,10 @@ constexpr auto kContext = std::to_array<KeyRow<ContextConfig>>({
              (choice == 0 ? c.redact_query_values : c.redact_ips) = true;
          }},
     {.name = "redact_patterns",
-     .type = VT::kStringList,
+     .type = VT::kPatternList,
      .default_text = "[]",
-     .doc = "Extra RE2 patterns whose matches are masked in alert lines.",
+     .doc = "Extra RE2 patterns (github.com/google/re2/wiki/Syntax) whose matches are masked in "
+            "alert lines; a pattern with capture groups masks only what its groups match.",
      .apply = [](ContextConfig& c, const Value& v) { c.redact_patterns = v.texts; }},
 });
 
@@ -489,6 +490,8 @@ std::string typeText(ValueType type, std::string_view choices) {
       return "a path";
     case ValueType::kStringList:
       return "a list of strings";
+    case ValueType::kPatternList:
+      return "a list of RE2 patterns";
     case ValueType::kDuration:
       return "a duration (500ms, 30s, 5m, 2h)";
     case ValueType::kCount:
@@ -561,6 +564,7 @@ bool isList(ValueType type) {
   switch (type) {
     case ValueType::kNameList:
     case ValueType::kStringList:
+    case ValueType::kPatternList:
     case ValueType::kChoiceList:
     case ValueType::kStatusList:
     case ValueType::kBurnWindows:

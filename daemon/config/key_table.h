@@ -22,6 +22,7 @@ enum class ValueType : uint8_t {
   kString,       // any string, "" allowed
   kPath,         // a non-empty string
   kStringList,   // a list of strings
+  kPatternList,  // a list of RE2 regular expressions, compiled
   kDuration,     // 500ms, 30s, 5m, 2h, 1d, 1h30m
   kCount,        // a whole number >= 0
   kNumber,       // a decimal number

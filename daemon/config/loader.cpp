@@ -1,6 +1,7 @@
 #include "config/loader.h"
 
 #include <fcntl.h>
+#include <re2/re2.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/depthguard.h>
@@ -873,6 +874,7 @@ class Loader {
 
       case ValueType::kNameList:
       case ValueType::kStringList:
+      case ValueType::kPatternList:
       case ValueType::kChoiceList:
       case ValueType::kStatusList:
         return convertList(row, key, value, out);
@@ -917,6 +919,10 @@ class Loader {
           out.texts.push_back(text);
           break;
         case ValueType::kStringList:
+          out.texts.push_back(text);
+          break;
+        case ValueType::kPatternList:
+          ok = checkPattern(row, item) && ok;
           out.texts.push_back(text);
           break;
         case ValueType::kChoiceList: {
@@ -966,6 +972,26 @@ class Loader {
       out.texts.push_back(item.Scalar());
     }
     return ok;
+  }
+
+  // Compiles an RE2 pattern as the alert stage's redactor will (same options) and points an error
+  // at the part RE2 names.
+  bool checkPattern(const RowInfo& row, const YAML::Node& item) {
+    const std::string& text = item.Scalar();
+    re2::RE2::Options options;
+    options.set_log_errors(false);  // returned here, not printed to stderr
+    const re2::RE2 re(text, options);
+    if (re.ok()) return true;
+    SourcePosition where = position(item);
+    const YAML::Mark mark = item.Mark();
+    const std::size_t at = re.error_arg().empty() ? std::string::npos : text.find(re.error_arg());
+    if (at != std::string::npos && where.line > 0 && mark.pos >= 0 && where.line == mark.line + 1) {
+      where =
+          map_.at(sourceOffsetInScalar(map_.text(), static_cast<std::size_t>(mark.pos), text, at));
+    }
+    reportAt(where, std::string(row.name) + ": pattern " + quote(text) + " does not compile: " +
+                        re.error() + " (RE2 syntax: github.com/google/re2/wiki/Syntax)");
+    return false;
   }
 
   // Compiles a log_format and points an error at the offending byte inside the scalar.
