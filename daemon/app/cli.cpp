@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "store/history_store.h"
 
 namespace gw {
 
@@ -53,6 +54,39 @@ int runCli(int argc, char** argv) {
                  "print every config key with its type, default and meaning")
       ->excludes(config_opt);
 
+  HistoryCommand history;
+  auto* history_cmd = app.add_subcommand(
+      "history",
+      "Alert history from the state database: when each incident started, how long it lasted, "
+      "its peak, and whether each sink got the alert (or why not)");
+  history_cmd->add_option("-c,--config", history.config_path, "config file (for its state_dir)")
+      ->capture_default_str();
+  history_cmd->add_option("--state-dir", history.state_dir,
+                          "read this state directory instead of the config's state_dir");
+  history_cmd
+      ->add_option("--since", history.since,
+                   "incidents active within this long before now: 30m, 24h, 7d, ... or 'all'")
+      ->capture_default_str();
+  history_cmd->add_option("--rule", history.rule, "only incidents of this rule");
+  history_cmd->add_option("--source", history.source, "only incidents of this source");
+  history_cmd->add_flag("--open", history.open_only, "only incidents not resolved yet");
+  history_cmd->add_flag("--json", history.json,
+                        "print a JSON array (incidents with their delivery attempts)");
+  history_cmd->add_option("--limit", history.limit, "at most this many incidents, newest first")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, kMaxHistoryLimit));
+
+  TestAlertCommand test_alert;
+  auto* test_alert_cmd = app.add_subcommand(
+      "test-alert",
+      "Send a clearly marked test alert straight to the sinks and print what each one answered");
+  test_alert_cmd->add_option("-c,--config", test_alert.config_path, "config file (its sinks)")
+      ->capture_default_str();
+  test_alert_cmd
+      ->add_option("--sink", test_alert.sinks,
+                   "only this sink (repeat for several; default: every sink)")
+      ->allow_extra_args(false);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,6 +95,8 @@ int runCli(int argc, char** argv) {
   }
 
   if (scan_cmd->parsed()) return runScan(scan);
+  if (history_cmd->parsed()) return runHistory(history);
+  if (test_alert_cmd->parsed()) return runTestAlert(test_alert);
   if (check_cmd->parsed()) {
     if (describe) return describeConfig();
     if (check_config.empty()) {
