@@ -153,7 +153,7 @@ inline constexpr std::string_view kOutboxCount = "SELECT count(*) FROM outbox";
 
 // --- incident history
 // Every event brings the incident's whole current state (the detector keeps the peak), so the
-// newest event's row replaces the stored one; the id and the first insert's order stay.
+// newest event's values replace the stored ones (an upsert on the id: one row per incident).
 inline constexpr std::string_view kIncidentUpsert = R"sql(
 INSERT INTO incidents (id, rule, rule_kind, severity, source, group_json, hostname, started_ms,
                        fired_ms, resolved_ms, utc_offset_minutes, last_event, updated_ms,
