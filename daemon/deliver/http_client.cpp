@@ -205,22 +205,24 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   t.easy.reset(curl_easy_init());
   if (!t.easy) return fail(t, "cannot create a curl handle (out of memory?)");
 
-  curl_slist* list = nullptr;
+  // The list is owned from its first node: a header refused halfway frees what was built.
+  const auto append = [&t](const std::string& line) {
+    curl_slist* grown = curl_slist_append(t.headers.get(), line.c_str());
+    if (grown == nullptr) return false;  // the list is unchanged and still owned
+    static_cast<void>(t.headers.release());
+    t.headers.reset(grown);
+    return true;
+  };
   for (const auto& [name, value] : t.request.headers) {
     if (hasLineBreak(name) || hasLineBreak(value)) {
       return fail(t, "request header " + name + " holds a line break; not sent");
     }
-    const std::string line = name + ": " + value;
-    curl_slist* grown = curl_slist_append(list, line.c_str());
-    if (grown == nullptr) {
-      curl_slist_free_all(list);
+    if (!append(name + ": " + value)) {
       return fail(t, "cannot build the request headers (out of memory?)");
     }
-    list = grown;
   }
   // No "Expect: 100-continue": receivers that do not answer it would cost a second per request.
-  if (curl_slist* grown = curl_slist_append(list, "Expect:"); grown != nullptr) list = grown;
-  t.headers.reset(list);
+  if (!append("Expect:")) return fail(t, "cannot build the request headers (out of memory?)");
 
   CURL* easy = t.easy.get();
   CURLcode rc = CURLE_OK;
