@@ -367,9 +367,8 @@ TEST(SlackEscape, RunsOfBackticksAreBroken) {
 }
 
 TEST(SlackEscape, ControlCharactersAreShownAsHex) {
-  EXPECT_EQ(slackEscape(std::string("a\x01"
-                                    "b\tc\nd\x7f",
-                                    8)),
+  EXPECT_EQ(slackEscape("a\x01"
+                        "b\tc\nd\x7f"),
             "a\\x01b\\x09c\\x0Ad\\x7F");
   EXPECT_EQ(slackEscape("\xC2\x85"), "\\x85");  // C1 NEL
   EXPECT_EQ(slackEscape(std::string_view("\0", 1)), "\\x00");

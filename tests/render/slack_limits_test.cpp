@@ -121,7 +121,7 @@ Alert hostileAlert() {
       "&lt;!here&gt; &amp;lt;!channel&amp;gt;",
       "caf\xC3 \xFF\xFE \xC0\xAF \xED\xA0\x80",
       "invoice\xE2\x80\xAEgpj.exe \xE2\x81\xA6rtl\xE2\x81\xA9",
-      std::string("ctl\x01\x07\x1b[31m\r\n\x7f\xC2\x85", 17),
+      "ctl\x01\x07\x1b[31m\r\n\x7f\xC2\x85",
       std::string(1 << 20, '<'),  // a 1 MiB line of what grows most when escaped
   };
   a.context.access = hostile;
