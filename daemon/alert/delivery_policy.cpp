@@ -120,13 +120,8 @@ std::optional<Millis> jsonRetryAfter(std::string_view body) {
   auto json = jsonObjectOf(body);
   if (!json) return std::nullopt;
   const auto value = json->find("retry_after");
-  if (value == json->end()) return std::nullopt;
-  double seconds = 0;
-  if (value->is_number()) {
-    seconds = value->get<double>();
-  } else {
-    return std::nullopt;
-  }
+  if (value == json->end() || !value->is_number()) return std::nullopt;
+  const auto seconds = value->get<double>();
   if (!std::isfinite(seconds) || seconds < 0) return std::nullopt;
   const double max_seconds = std::chrono::duration<double>(kMaxRetryAfter).count();
   const auto wait = Millis(static_cast<int64_t>(std::ceil(std::min(seconds, max_seconds) * 1000)));
