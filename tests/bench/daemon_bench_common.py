@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 
+# No __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 import e2e  # noqa: E402
@@ -193,7 +195,7 @@ def gatewatch_from_args(argv):
     return e2e.gatewatch_binary()
 
 
-def file_source_config(d, listen, receiver_url, rules=None, extra=""):
+def file_source_config(d, listen, rules=None, extra=""):
     """A config following <d>/logs/access.log and error.log (created empty, start_at: end)."""
     logs = harness.secure_dir(os.path.join(d, "logs"))
     access = os.path.join(logs, "access.log")
@@ -202,7 +204,7 @@ def file_source_config(d, listen, receiver_url, rules=None, extra=""):
         open(p, "ab").close()
     state = harness.secure_dir(os.path.join(d, "state"))
     cfg = e2e.write_config(os.path.join(d, "gatewatch.yaml"), source="bench", access_log=access, error_log=error,
-                           state_dir=state, listen=listen, sink_url=receiver_url, secret_env=None, rules=rules,
+                           state_dir=state, listen=listen, secret_env=None, rules=rules,
                            start_at="end", extra=extra)
     return cfg, access
 

@@ -13,6 +13,8 @@ import shutil
 import sys
 import time
 
+# No __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_bench_common as common  # noqa: E402
 from daemon_bench_common import e2e, harness  # noqa: E402
@@ -31,8 +33,9 @@ def main(argv):
     try:
         with harness.Processes() as procs:
             listen = "127.0.0.1:%d" % harness.free_port()
-            cfg, _ = common.file_source_config(d, listen, receiver.url)
-            gw = e2e.Gatewatch(procs, binary, cfg, listen, os.path.join(d, "gatewatch.log")).start()
+            cfg, _ = common.file_source_config(d, listen)
+            gw = e2e.Gatewatch(procs, binary, cfg, listen, os.path.join(d, "gatewatch.log"),
+                               webhook_url=receiver.url).start()
             time.sleep(settle)  # start-up work (warm-up, first checkpoint) is not idling
             pid = gw.pid
             ticks0 = harness.proc_cpu_seconds(pid)

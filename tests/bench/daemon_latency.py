@@ -25,6 +25,8 @@ import shutil
 import sys
 import time
 
+# No __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_bench_common as common  # noqa: E402
 from daemon_bench_common import e2e, harness  # noqa: E402
@@ -67,9 +69,10 @@ def main(argv):
             listen = "127.0.0.1:%d" % harness.free_port()
             state = harness.secure_dir(os.path.join(d, "state"))
             cfg = e2e.write_config(os.path.join(d, "gatewatch.yaml"), source="bench", access_log=nginx.access_log,
-                                   error_log=nginx.error_log, state_dir=state, listen=listen, sink_url=receiver.url,
+                                   error_log=nginx.error_log, state_dir=state, listen=listen,
                                    secret_env=None, rules=conf["rules"])
-            gw = e2e.Gatewatch(procs, binary, cfg, listen, os.path.join(d, "gatewatch.log")).start()
+            gw = e2e.Gatewatch(procs, binary, cfg, listen, os.path.join(d, "gatewatch.log"),
+                               webhook_url=receiver.url).start()
             traffic = e2e.Traffic(nginx.port, conf["rate"], conf["connections"])
             try:
                 traffic.wait_count(200, 0, 3, 30, "healthy answers")

@@ -24,6 +24,8 @@ import shutil
 import sys
 import time
 
+# No __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_bench_common as common  # noqa: E402
 from daemon_bench_common import e2e, harness  # noqa: E402
@@ -99,9 +101,9 @@ def main(argv):
     try:
         with harness.Processes() as procs:
             listen = "127.0.0.1:%d" % harness.free_port()
-            cfg, access = common.file_source_config(d, listen, receiver.url, rules=rules)
+            cfg, access = common.file_source_config(d, listen, rules=rules)
             gw = e2e.Gatewatch(procs, binary, cfg, listen, os.path.join(d, "gatewatch.log"),
-                               taskset=daemon_cpu).start()
+                               taskset=daemon_cpu, webhook_url=receiver.url).start()
             w = common.LogWriter(procs, access, paths, rate=0, cpu=writer_cpu)
             good, bad = None, None
             while rate <= MAX_RATE:

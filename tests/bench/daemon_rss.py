@@ -16,6 +16,8 @@ import shutil
 import sys
 import time
 
+# No __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_bench_common as common  # noqa: E402
 from daemon_bench_common import e2e, harness  # noqa: E402
@@ -43,8 +45,9 @@ def main(argv):
     try:
         with harness.Processes() as procs:
             listen = "127.0.0.1:%d" % harness.free_port()
-            cfg, access = common.file_source_config(d, listen, receiver.url, rules=rules(["source", "path"]))
-            gw = e2e.Gatewatch(procs, binary, cfg, listen, os.path.join(d, "gatewatch.log")).start()
+            cfg, access = common.file_source_config(d, listen, rules=rules(["source", "path"]))
+            gw = e2e.Gatewatch(procs, binary, cfg, listen, os.path.join(d, "gatewatch.log"),
+                               webhook_url=receiver.url).start()
             pid = gw.pid
             rss_start, _ = common.rss_kib(pid)
             cpu0 = harness.proc_cpu_seconds(pid)

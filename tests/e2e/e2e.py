@@ -31,6 +31,8 @@ import sys
 import threading
 import time
 
+# No __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scenarios"))
 import harness  # noqa: E402
@@ -419,10 +421,14 @@ def yaml_str(s):
     return json.dumps(s)
 
 
-def write_config(path, *, source, access_log, error_log, state_dir, listen, sink_url, secret_env, rules,
-                 start_at="beginning", fmt=LOG_FORMAT, group_by=None, extra=""):
+# The webhook sink's URL is a secret: the config names this variable (url_env), as in production.
+WEBHOOK_URL_ENV = "GATEWATCH_WEBHOOK_URL"
+
+
+def write_config(path, *, source, access_log, error_log, state_dir, listen, secret_env, rules,
+                 start_at="beginning", fmt=LOG_FORMAT, extra=""):
     """A gatewatch config: one source, the given rules (a list of dicts; None: the built-in
-    defaults), one webhook sink."""
+    defaults), one webhook sink whose URL is read from $GATEWATCH_WEBHOOK_URL."""
     lines = ["state_dir: %s" % yaml_str(state_dir),
              "http:",
              "  listen: %s" % yaml_str(listen),
@@ -440,7 +446,7 @@ def write_config(path, *, source, access_log, error_log, state_dir, listen, sink
     lines += ["sinks:",
               "  - name: hook",
               "    type: webhook",
-              "    url: %s" % yaml_str(sink_url)]
+              "    url_env: %s" % WEBHOOK_URL_ENV]
     if secret_env:
         lines.append("    secret_env: %s" % secret_env)
     lines.append(extra)
@@ -472,14 +478,16 @@ def metric(metrics, name, **labels):
 class Gatewatch:
     """One `gatewatch run` process; its stderr goes to a file (one per run) for the report."""
 
-    def __init__(self, procs, binary, config, listen, log_path, env=None, taskset=None):
+    def __init__(self, procs, binary, config, listen, log_path, env=None, taskset=None, webhook_url=None):
         self.procs = procs
         self.binary = binary
         self.config = config
         self.host, port = listen.rsplit(":", 1)
         self.port = int(port)
         self.log_path = log_path
-        self.env = env
+        self.env = dict(env or {})
+        if webhook_url:
+            self.env[WEBHOOK_URL_ENV] = webhook_url
         self.taskset = taskset
         self.proc = None
         self.exit_code = None
