@@ -53,10 +53,9 @@ std::string escapedCut(std::string_view text, std::size_t max_chars, std::size_t
   const std::string cut = cutChars(text, max_chars);
   std::string out;
   if (appendSlackEscaped(out, cut, max_bytes) < cut.size()) {
-    // Make room for the ellipsis: drop whole code points from the end.
-    while (!out.empty() && out.size() + kEllipsis.size() > max_bytes) {
-      out.resize(utf8Boundary(out, out.size() - 1));
-    }
+    // Escaped again with room for the ellipsis, so the cut falls between whole escapes.
+    out.clear();
+    appendSlackEscaped(out, cut, max_bytes > kEllipsis.size() ? max_bytes - kEllipsis.size() : 0);
     out += kEllipsis;
   }
   return out;
@@ -82,7 +81,9 @@ std::string code(std::string_view value) {
 }
 
 std::string headlineText(const Alert& alert) {
-  std::string headline = alert.headline.empty() ? alert.summary : alert.headline;
+  std::string headline = !alert.headline.empty()  ? alert.headline
+                         : !alert.summary.empty() ? alert.summary
+                                                  : alert.event.rule;
   // The composer marks a test alert's headline; a stored alert from elsewhere may not be.
   if (alert.test && headline.find("TEST") == std::string::npos) {
     headline = std::string(kTestMark) + " · " + headline;
@@ -99,7 +100,10 @@ std::string requestsField(const IncidentEvent& e) {
   std::string text = "*Requests*\n" + groupThousands(e.stats.requests) + " in " +
                      shortDuration(e.window) + " · " + groupThousands(e.stats.errors) + " failed";
   if (e.stats.requests > 0) {
-    text += " (" + std::to_string(static_cast<int>(e.stats.ratio() * 100.0 + 0.5)) + "%)";
+    const int percent = static_cast<int>(e.stats.ratio() * 100.0 + 0.5);
+    // A few failures among many requests are not "0%".
+    text += e.stats.errors > 0 && percent == 0 ? std::string(" (<1%)")
+                                               : " (" + std::to_string(percent) + "%)";
   }
   std::vector<std::pair<uint16_t, uint64_t>> statuses(e.stats.by_status.begin(),
                                                       e.stats.by_status.end());

@@ -17,6 +17,16 @@ inline Timestamp kst(int h, int m, int s) {
   return Timestamp{sys_days{year{2022} / 11 / 16}} + hours(h - 9) + minutes(m) + seconds(s);
 }
 
+// One access line in the extended format (combined + upstream fields), as the redactor leaves it
+// (enc= values masked).
+inline std::string accessLine(const char* client, const char* time, const char* request, int status,
+                              int bytes, const char* upstream_time) {
+  return std::string(client) + " - - [16/Nov/2022:" + time + " +0900] \"" + request + "\" " +
+         std::to_string(status) + " " + std::to_string(bytes) +
+         " \"-\" \"Mozilla/5.0 (iPhone; CPU iPhone OS 16_1 like Mac OS X)\" " + upstream_time +
+         " " + upstream_time + " \"127.0.0.1:8080\" " + std::to_string(status);
+}
+
 inline Alert quietSiteIncident() {
   Alert a;
   IncidentEvent& e = a.event;
@@ -46,21 +56,17 @@ inline Alert quietSiteIncident() {
   a.summary = "3 requests in a row failed with 502 Bad Gateway within 41s";
   a.headline = "🔴 502 Bad Gateway on 3 requests in a row — driver-insu-prod — since 11:26:28 (KST)";
   a.zone_label = "KST";
-  // The extended format (combined + upstream fields); the redactor has masked the enc= values.
-  const auto access = [](const char* client, const char* time, const char* request, int status,
-                         int bytes, const char* upstream_time) {
-    return std::string(client) + " - - [16/Nov/2022:" + time + " +0900] \"" + request + "\" " +
-           std::to_string(status) + " " + std::to_string(bytes) +
-           " \"-\" \"Mozilla/5.0 (iPhone; CPU iPhone OS 16_1 like Mac OS X)\" " + upstream_time +
-           " " + upstream_time + " \"127.0.0.1:8080\" " + std::to_string(status);
-  };
   a.context.access = {
-      access("203.0.113.24", "11:06:12", "GET /join/user-form?enc=*** HTTP/1.1", 200, 5120,
-             "0.041"),
-      access("203.0.113.24", "11:06:40", "POST /api/v1/quote?enc=*** HTTP/1.1", 200, 812, "0.118"),
-      access("198.51.100.7", "11:26:28", "GET /join/user-form?enc=*** HTTP/1.1", 502, 157, "0.000"),
-      access("198.51.100.7", "11:26:51", "GET /join/user-form?enc=*** HTTP/1.1", 502, 157, "0.000"),
-      access("198.51.100.7", "11:27:09", "POST /api/v1/quote?enc=*** HTTP/1.1", 502, 157, "0.001"),
+      accessLine("203.0.113.24", "11:06:12", "GET /join/user-form?enc=*** HTTP/1.1", 200, 5120,
+                 "0.041"),
+      accessLine("203.0.113.24", "11:06:40", "POST /api/v1/quote?enc=*** HTTP/1.1", 200, 812,
+                 "0.118"),
+      accessLine("198.51.100.7", "11:26:28", "GET /join/user-form?enc=*** HTTP/1.1", 502, 157,
+                 "0.000"),
+      accessLine("198.51.100.7", "11:26:51", "GET /join/user-form?enc=*** HTTP/1.1", 502, 157,
+                 "0.000"),
+      accessLine("198.51.100.7", "11:27:09", "POST /api/v1/quote?enc=*** HTTP/1.1", 502, 157,
+                 "0.001"),
   };
   const auto refused = [](const char* time, const char* conn, const char* request,
                           const char* path) {

@@ -62,6 +62,14 @@ TEST(RenderGolden, AlertmanagerApiOfTheQuietSiteIncident) {
   expectGolden("alertmanager_api.json", alertmanagerApiAlerts(quietSiteIncident(), renderNow()));
 }
 
+TEST(RenderGolden, SlackMessageOfTheResolution) {
+  expectGolden("slack_resolved.json", slackMessage(quietSiteResolved()));
+}
+
+TEST(RenderGolden, WebhookPayloadOfTheResolution) {
+  expectGolden("webhook_resolved.json", webhookPayload(quietSiteResolved()));
+}
+
 TEST(RenderGolden, BodiesAreTheSameBytesEveryTime) {
   const Alert a = quietSiteIncident();
   EXPECT_EQ(slackMessage(a), slackMessage(quietSiteIncident()));

@@ -300,6 +300,23 @@ TEST(SlackRenderer, ManyUpstreamsAndStatusesStayWithinFieldLimits) {
   EXPECT_LE(m["blocks"][1]["fields"].size(), kSlackMaxFields);
 }
 
+TEST(SlackRenderer, FewFailuresAmongManyAreNotZeroPercent) {
+  Alert a = quietSiteIncident();
+  a.event.stats = {100'000, 12, {{200, 99'988}, {502, 12}}};
+  const std::string fields = json::parse(slackMessage(a))["blocks"][1].dump();
+  EXPECT_NE(fields.find("100,000 in 1m · 12 failed (<1%)"), std::string::npos) << fields;
+}
+
+TEST(SlackRenderer, LongHostileValueIsCutBetweenWholeEscapes) {
+  Alert a = quietSiteIncident();
+  a.summary = std::string(5000, '<');
+  const json m = checkSlackMessage(slackMessage(a));
+  const std::string text = m["text"];
+  EXPECT_NE(text.find("&lt;&lt;…"), std::string::npos);
+  EXPECT_EQ(text.find("&l…"), std::string::npos);
+  EXPECT_EQ(text.find("&lt…"), std::string::npos);
+}
+
 TEST(SlackRenderer, EmptyContextGivesNoCodeBlocks) {
   Alert a = quietSiteIncident();
   a.context = {};
