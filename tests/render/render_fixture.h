@@ -93,10 +93,18 @@ inline Alert quietSiteResolved() {
   e.kind = EventKind::kResolved;
   e.resolved_at = kst(11, 41, 30);
   e.event_at = *e.resolved_at;
-  e.stats.requests = 4;
+  e.stats.requests = 2;  // 11:40:31 and 11:41:30, in the last minute
   e.stats.errors = 0;
-  e.stats.by_status = {{200, 4}};
+  e.stats.by_status = {{200, 2}};
   a.summary = "resolved after 15m 2s: 3 requests in a row failed with 502 Bad Gateway";
+  // The composer's lines up to the resolution: the last failures, then the healthy requests.
+  a.context.access.erase(a.context.access.begin(), a.context.access.begin() + 2);
+  a.context.access.push_back(accessLine(
+      "203.0.113.90", "11:39:28", "GET /join/user-form?enc=*** HTTP/1.1", 200, 5120, "0.052"));
+  a.context.access.push_back(accessLine(
+      "203.0.113.90", "11:40:31", "GET /join/user-form?enc=*** HTTP/1.1", 200, 5120, "0.047"));
+  a.context.access.push_back(accessLine("203.0.113.90", "11:41:30",
+                                        "POST /api/v1/quote?enc=*** HTTP/1.1", 200, 812, "0.131"));
   a.headline =
       "✅ Resolved: 502 Bad Gateway — driver-insu-prod — lasted 15m 2s (since 11:26:28 KST)";
   return a;
