@@ -30,7 +30,11 @@ constexpr std::size_t kSummaryBytes = 1000;
 constexpr std::size_t kDetailBytes = 400;
 constexpr std::size_t kValueChars = 80;  // one value in a field: a path, an address
 constexpr std::size_t kValueBytes = 240;
-constexpr std::size_t kListedInField = 3;        // upstreams, statuses shown in one field
+constexpr std::size_t kKeyChars = 20;  // a group key: "upstream"
+constexpr std::size_t kKeyBytes = 60;
+// Upstreams, statuses, group values shown in one field: with the cuts above, no field comes near
+// kSlackFieldTextMax, and all the fixed parts together leave the code blocks room in the budget.
+constexpr std::size_t kListedInField = 3;
 constexpr std::size_t kContextLineBytes = 1200;  // one log line of kContextLineChars, escaped
 // Room kept for the "… N more lines" note while filling a code block.
 constexpr std::size_t kMoreNoteBytes = 48;
@@ -136,15 +140,18 @@ std::string countsField(std::string_view title, const std::vector<NamedCount>& c
 std::vector<std::string> fieldTexts(const Alert& alert) {
   const IncidentEvent& e = alert.event;
   const int offset = e.utc_offset_minutes;
-  const std::string zone = " " + zoneLabelOf(alert);
+  // A zone's abbreviation comes from a TZif file or TZ string, which may write "<+09>".
+  const std::string zone = " " + escapedCut(zoneLabelOf(alert), kValueChars, kValueBytes);
   std::vector<std::string> fields;
   fields.push_back("*Rule*\n" + code(e.rule) + " · " + toString(e.rule_kind));
   fields.push_back("*Severity*\n" + code(toString(e.severity)));
 
   std::string where = "*Source / group*\n" + code(e.source);
+  std::size_t listed = 0;
   for (const auto& [key, value] : e.group) {
     if (key == "source" && value == e.source) continue;
-    where += "\n" + escapedCut(key, kValueChars, kValueBytes) + " " + code(value);
+    if (listed++ == kListedInField) break;
+    where += "\n" + escapedCut(key, kKeyChars, kKeyBytes) + " " + code(value);
   }
   fields.push_back(std::move(where));
 
@@ -193,7 +200,7 @@ std::string codeSection(const std::string& title, const std::vector<std::string>
   for (std::size_t k = 0; k < lines.size(); ++k) {
     const std::string& raw = keep_newest ? lines[lines.size() - 1 - k] : lines[k];
     std::string line = escapedCut(raw, kContextLineChars, kContextLineBytes);
-    // An empty line would make the fence ambiguous to the eye; show it as a space.
+    // A block of empty lines would collapse into a bare "``````"; a space keeps it a block.
     if (line.empty()) line = " ";
     const std::size_t add = line.size() + (shown.empty() ? 0 : 1);
     if (fixed + size + add > budget) break;
@@ -246,8 +253,8 @@ std::string slackMessage(const Alert& alert) {
     fields.push_back(mrkdwn(std::move(text)));
   }
 
-  std::string footer =
-      "incident " + code(e.incident_id) + " · gatewatch on " + code(alert.hostname);
+  std::string footer = "incident " + code(e.incident_id);
+  if (!alert.hostname.empty()) footer += " · gatewatch on " + code(alert.hostname);
   if (alert.test) {
     footer =
         std::string(kTestMark) + ": sent by `gatewatch test-alert`, nothing is wrong · " + footer;

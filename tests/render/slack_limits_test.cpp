@@ -132,6 +132,7 @@ Alert hostileAlert() {
   a.event.detail = "matched <!subteam^S123|oncall>";
   a.summary = "502 on /<!channel> and <https://evil.example|runbook>";
   a.hostname = "host<!here>";
+  a.zone_label = "<+09>";  // a TZ string's numeric abbreviation
   return a;
 }
 
