@@ -18,8 +18,8 @@ namespace gw {
 struct StatusServerOptions {
   std::string listen = "127.0.0.1:9177";  // host:port; [::1]:9177 for IPv6
   std::string state_db_path;              // history for /api/alerts; empty: /api/alerts is 503
-  Millis request_timeout{std::chrono::seconds(10)};  // whole request read + answer
-  std::size_t max_request_bytes = 16 * 1024;          // request line and headers
+  Millis request_timeout{std::chrono::seconds(10)};  // reading a request; again writing its answer
+  std::size_t max_request_bytes = 16 * 1024;         // request line and headers
   std::size_t max_connections = 64;
 };
 
@@ -50,9 +50,15 @@ class StatusServer {
 // values escaped (\\, \", \n).
 std::string renderMetrics(const StatusSnapshot& snapshot);
 
-// /healthz: healthy unless a source has been unreadable for kUnreadableUnhealthyAfter, a sink's
-// oldest undelivered alert is older than kOutboxStuckAfter, or checkpoints are failing. The body
-// is JSON: status, each source's lag and last line time, each sink's state, the reasons.
+// The pipeline publishes a snapshot every second: one this old means its loop is stuck (a
+// blocked handler, a runaway rule), which /healthz reports as unhealthy.
+inline constexpr Millis kSnapshotStaleAfter{std::chrono::seconds(30)};
+
+// /healthz: healthy unless a source has been unreadable for kUnreadableUnhealthyAfter (a source
+// unreadable with no unreadable_since counts as long unreadable), a sink's oldest undelivered
+// alert is older than kOutboxStuckAfter, checkpoints are failing, or the snapshot is older than
+// kSnapshotStaleAfter. The body is JSON: status ("ok"/"unhealthy"), reasons (one sentence
+// each), each source's lag and last line time, each sink's state.
 struct HealthReport {
   bool healthy = true;
   std::string json;
