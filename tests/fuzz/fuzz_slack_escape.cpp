@@ -98,8 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(checkTexts(message) <= gw::kSlackMessageBudget);
   for (const nlohmann::json& block : message["blocks"]) {
     if (block.contains("text")) {
-      check(block["text"]["text"].get_ref<const std::string&>().size() <=
-            gw::kSlackSectionTextMax);
+      check(block["text"]["text"].get_ref<const std::string&>().size() <= gw::kSlackSectionTextMax);
     }
     if (block.contains("fields")) {
       check(block["fields"].size() <= gw::kSlackMaxFields);
