@@ -23,8 +23,9 @@ inline constexpr std::string_view kRedactedMark = "***";
 // apply() reads at most this many bytes of a text and drops the rest, ending the result with
 // "…": every caller shows at most kContextLineChars characters of it (context slots hold 2 KiB,
 // paths are cut at 512 bytes), and a bound keeps each pattern's work bounded whatever a client
-// sends — RE2 is linear per search, but a global replace of a pathological pattern is not.
-inline constexpr std::size_t kMaxRedactBytes = 8 * 1024;
+// sends — RE2 is linear per search, but a global replace is quadratic for a pattern like
+// `a+b|a` (about 15 ms at this bound; an ordinary line and pattern take a few µs).
+inline constexpr std::size_t kMaxRedactBytes = 4 * 1024;
 
 class Redactor {
  public:
