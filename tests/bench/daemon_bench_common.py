@@ -10,7 +10,6 @@ driven over stdin: `rate R` (lines/s), `count` (answers `count N`), `stop` (answ
 
 Python standard library only. Figures go to stdout as text and, with --json, as one JSON line.
 """
-import json
 import os
 import subprocess
 import sys
@@ -28,7 +27,7 @@ TIME_PLACEHOLDER = b"@" * 26  # "25/Nov/2026:20:13:19 +0000"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 UA = ("Mozilla/5.0 (Linux; Android 12; SM-G991N) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/107.0.5304.105 Mobile Safari/537.36")
-# Lines per pre-built block: several per path, so the 502s fall on different paths.
+# Healthy lines per path in the pre-built block.
 BLOCK_LINES_PER_PATH = 4
 # At most this many lines per write(2): big writes keep the writer cheap; nginx with `buffer=64k`
 # writes ~250 lines at once, so the follower sees realistic chunks.
@@ -46,21 +45,21 @@ def local_time_field(t):
                                                         lt.tm_min, lt.tm_sec, sign, off // 60, off % 60)).encode()
 
 
+def _line(i, path, fail):
+    status, up_time, size = (b"502", b"0.000", b"157") if fail else (b"200", b"0.004", b"612")
+    return (b'10.%d.%d.%d - - [%s] "GET /api/v1/item/%05d?ride=42 HTTP/1.1" %s %s "-" "%s" %s '
+            b'upstream=127.0.0.1:8080 upstream_status=%s upstream_time=%s\n' % (
+                (i >> 16) & 255, (i >> 8) & 255, i & 255, TIME_PLACEHOLDER, path, status, size, UA.encode(),
+                up_time, status, up_time))
+
+
 def build_block(paths):
-    lines = []
-    n = paths * BLOCK_LINES_PER_PATH
-    for i in range(n):
-        p = i % paths
-        fail = i % FAIL_EVERY == FAIL_EVERY - 1
-        status, up_status, up_time, size = (b"502", b"502", b"0.000", b"157") if fail else (b"200", b"200", b"0.004", b"612")
-        lines.append(b'10.%d.%d.%d - - [%s] "GET /api/v1/item/%05d?ride=42 HTTP/1.1" %s %s "-" "%s" %s '
-                     b'upstream=127.0.0.1:8080 upstream_status=%s upstream_time=%s\n' % (
-                         (i >> 16) & 255, (i >> 8) & 255, i & 255, TIME_PLACEHOLDER, p, status, size, UA.encode(),
-                         up_time, up_status, up_time))
+    """The healthy lines (paths cycling) and their byte offsets, and one 502 line per path."""
+    lines = [_line(i, i % paths, False) for i in range(paths * BLOCK_LINES_PER_PATH)]
     offsets = [0]
     for ln in lines:
         offsets.append(offsets[-1] + len(ln))
-    return b"".join(lines), offsets
+    return b"".join(lines), offsets, [_line(p, p, True) for p in range(paths)]
 
 
 def writer_main(argv):
@@ -68,8 +67,14 @@ def writer_main(argv):
     path = argv[argv.index("--path") + 1]
     paths = int(argv[argv.index("--paths") + 1])
     rate = float(argv[argv.index("--rate") + 1]) if "--rate" in argv else 0.0
-    template, offsets = build_block(paths)
+    template, offsets, fail_templates = build_block(paths)
     nlines = len(offsets) - 1
+    stamp = None
+    fails = []
+    # The 502s go round the paths, one every FAIL_EVERY lines: each path's own failure share is
+    # the background ~0.5 %, below the default rules' thresholds.
+    since_fail = 0
+    fail_path = 0
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     state = {"rate": rate, "t0": time.monotonic(), "base": 0, "stop": False}
     lock = threading.Lock()
@@ -108,15 +113,26 @@ def writer_main(argv):
         now = time.time()
         if int(now) != sec:
             sec = int(now)
-            block = template.replace(TIME_PLACEHOLDER, local_time_field(now))
+            stamp = local_time_field(now)
+            block = template.replace(TIME_PLACEHOLDER, stamp)
+            fails = [None] * len(fail_templates)
         due = int((time.monotonic() - t0) * r) - (written[0] - base) if r > 0 else 0
         if due <= 0:
             time.sleep(0.002)
             continue
         while due > 0:
-            k = min(due, MAX_LINES_PER_WRITE, nlines - pos)
-            os.write(fd, block[offsets[pos]:offsets[pos + k]])
-            pos = (pos + k) % nlines
+            k = min(due, MAX_LINES_PER_WRITE, nlines - pos, FAIL_EVERY - 1 - since_fail)
+            if k > 0:
+                os.write(fd, block[offsets[pos]:offsets[pos + k]])
+                pos = (pos + k) % nlines
+                since_fail += k
+            else:
+                if fails[fail_path] is None:
+                    fails[fail_path] = fail_templates[fail_path].replace(TIME_PLACEHOLDER, stamp)
+                os.write(fd, fails[fail_path])
+                fail_path = (fail_path + 1) % len(fail_templates)
+                since_fail = 0
+                k = 1
             due -= k
             with lock:
                 written[0] += k
@@ -172,6 +188,19 @@ def rss_kib(pid):
     return rss, hwm
 
 
+def run_queue_wait_ns(pid):
+    """Time all threads of pid spent runnable but waiting for a CPU (/proc/PID/task/*/schedstat,
+    second field): on a shared machine, the share of the core others took from the daemon."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
 def machine():
     """One line about the machine: CPU model, cores, memory, kernel."""
     model = "?"
@@ -193,6 +222,17 @@ def gatewatch_from_args(argv):
     if "--gatewatch" in argv:
         os.environ["GW_GATEWATCH"] = argv[argv.index("--gatewatch") + 1]
     return e2e.gatewatch_binary()
+
+
+def default_rules(group_by):
+    """The two default rules with their default thresholds (docs/configuration.md), grouped by
+    `group_by` (the consecutive rule also by upstream, as its default is)."""
+    return [
+        {"name": "upstream-down", "kind": "consecutive", "statuses": [502, 504], "count": 3, "within": "30m",
+         "window": "60s", "quiet_below": 20, "group_by": group_by + ["upstream"]},
+        {"name": "upstream-failure-rate", "kind": "ratio", "statuses": [502, 503, 504], "window": "60s",
+         "min_requests": 20, "ratio": 0.05, "count": 10, "group_by": group_by},
+    ]
 
 
 def file_source_config(d, listen, rules=None, extra=""):

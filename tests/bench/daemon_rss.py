@@ -27,13 +27,6 @@ def arg(argv, name, default):
     return type(default)(argv[argv.index(name) + 1]) if name in argv else default
 
 
-def rules(group_by):
-    return [
-        {"name": "upstream-down", "kind": "consecutive", "group_by": group_by},
-        {"name": "upstream-failure-rate", "kind": "ratio", "group_by": group_by},
-    ]
-
-
 def main(argv):
     binary = common.gatewatch_from_args(argv)
     rate = arg(argv, "--rate", 10000.0)
@@ -45,7 +38,7 @@ def main(argv):
     try:
         with harness.Processes() as procs:
             listen = "127.0.0.1:%d" % harness.free_port()
-            cfg, access = common.file_source_config(d, listen, rules=rules(["source", "path"]))
+            cfg, access = common.file_source_config(d, listen, rules=common.default_rules(["source", "path"]))
             gw = e2e.Gatewatch(procs, binary, cfg, listen, os.path.join(d, "gatewatch.log"),
                                webhook_url=receiver.url).start()
             pid = gw.pid

@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -524,8 +523,9 @@ class Gatewatch:
 
         def ok():
             if self.proc.poll() is not None:
-                raise AssertionError("gatewatch exited with %s before it was ready; its log:\n%s" % (
-                    self.proc.returncode, self.log_tail()))
+                self.log.close()
+                raise AssertionError("`%s` exited with %s before it was ready; its output:\n%s" % (
+                    " ".join(self.proc.gw_cmd), self.proc.returncode, self.log_tail()))
             try:
                 status, body = self.get("/healthz", timeout=2)
             except OSError as e:
