@@ -19,6 +19,13 @@ int runCli(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("gatewatch ") + kVersion);
 
+  RunCommand run;
+  auto* run_cmd = app.add_subcommand(
+      "run",
+      "The daemon: follow every source, detect, alert, serve /healthz /metrics /api/alerts "
+      "(SIGHUP reloads, SIGTERM stops)");
+  run_cmd->add_option("-c,--config", run.config_path, "the config file")->capture_default_str();
+
   ScanCommand scan;
   auto* scan_cmd = app.add_subcommand(
       "scan",
@@ -94,6 +101,7 @@ int runCli(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
 
+  if (run_cmd->parsed()) return runDaemon(run);
   if (scan_cmd->parsed()) return runScan(scan);
   if (history_cmd->parsed()) return runHistory(history);
   if (test_alert_cmd->parsed()) return runTestAlert(test_alert);

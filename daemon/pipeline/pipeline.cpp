@@ -37,8 +37,22 @@ std::size_t statusClass(uint16_t status) {
 Millis warmupSpan(const std::vector<RuleConfig>& rules) {
   Millis span{0};
   for (const auto& r : rules) {
-    span = std::max({span, r.window, r.within, r.after});
-    for (const auto& w : r.burn_windows) span = std::max(span, w.long_window);
+    switch (r.kind) {
+      case RuleKind::kRatio:
+      case RuleKind::kErrorLog:
+        span = std::max(span, r.window);
+        break;
+      case RuleKind::kConsecutive:
+        span = std::max({span, r.window, r.within});
+        break;
+      case RuleKind::kBurnRate:
+        for (const auto& w : r.burn_windows) span = std::max(span, w.long_window);
+        if (r.burn_windows.empty()) span = std::max<Millis>(span, std::chrono::hours(6));
+        break;
+      case RuleKind::kSilence:
+        span = std::max(span, 2 * r.after);
+        break;
+    }
   }
   return std::min(span, kMaxWarmupSpan);
 }
@@ -98,6 +112,7 @@ struct Pipeline::Impl final : LineConsumer {
   asio::steady_timer ticker;
   Timestamp started_at{};
   bool warming = false;
+  bool publish_due = false;  // an alert went out: /metrics shows it without waiting for the tick
   bool stopped = false;
   std::map<std::pair<std::string, std::string>, uint64_t> alerts_total;
   uint64_t reloads = 0, reload_failures = 0;
@@ -178,7 +193,10 @@ struct Pipeline::Impl final : LineConsumer {
     consume(from.config_index, from.error_log, line.text, clock.now());
   }
 
-  void onBatchEnd() override { drainEvents(); }
+  void onBatchEnd() override {
+    drainEvents();
+    if (std::exchange(publish_due, false)) publish();
+  }
 
   // One line of a source's access or error log; `now` is the detector's clock (log time in
   // warm-up).
@@ -268,6 +286,7 @@ struct Pipeline::Impl final : LineConsumer {
                 "{} {} ({}): {}", event.rule, toString(event.kind), event.incident_id,
                 alert.summary);
     on_alert(alert);
+    publish_due = true;
   }
 
   // --- start: warm-up, restore, follow
@@ -290,10 +309,10 @@ struct Pipeline::Impl final : LineConsumer {
           auto loaded = checkpoints->load(sc.name + (error_log ? "/error_log" : "/access_log"));
           if (loaded) cps = std::move(loaded).value();
         }
-        auto range = warmupRange(path, sc.start_at, cps, kMaxWarmupBytes);
-        if (!range || range->begin == range->end) continue;
-        auto reader = std::make_unique<WarmupReader>(*range);
-        if (reader->ok()) streams.push_back({i, error_log, std::move(reader)});
+        for (const WarmupRange& range : warmupRanges(path, sc.start_at, cps, kMaxWarmupBytes)) {
+          auto reader = std::make_unique<WarmupReader>(range);
+          if (reader->ok()) streams.push_back({i, error_log, std::move(reader)});
+        }
       }
     }
     if (streams.empty()) return;
@@ -392,8 +411,9 @@ struct Pipeline::Impl final : LineConsumer {
     if (auto built = buildSources(); !built) return built;
     for (const auto& rule : config.rules) rules.push_back({rule, detectorFor(rule)});
     if (auto built = buildComposer(); !built) return built;
-    warmUp();
+    // Restored first: the warm-up then continues those incidents instead of opening new ones.
     restoreOpenIncidents();
+    warmUp();
     buildTail();
     tail->start();
     publish();

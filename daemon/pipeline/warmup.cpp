@@ -46,6 +46,24 @@ std::optional<WarmupRange> warmupRange(const std::string& path, StartAt start_at
   return rangeTo(path, uint64_t(st->st_size));
 }
 
+std::vector<WarmupRange> warmupRanges(const std::string& path, StartAt start_at,
+                                      const std::vector<Checkpoint>& checkpoints,
+                                      uint64_t max_bytes) {
+  std::vector<WarmupRange> out;
+  auto current = warmupRange(path, start_at, checkpoints, max_bytes);
+  if (!current) return out;
+  if (current->path == path) {
+    auto rotated = statOf(path + ".1");
+    if (rotated && S_ISREG(rotated->st_mode) && current->end - current->begin < max_bytes) {
+      const uint64_t size = uint64_t(rotated->st_size);
+      const uint64_t room = max_bytes - (current->end - current->begin);
+      out.push_back({path + ".1", size > room ? size - room : 0, size});
+    }
+  }
+  if (current->begin < current->end) out.push_back(*current);
+  return out;
+}
+
 WarmupReader::WarmupReader(const WarmupRange& range)
     : position_(range.begin), end_(range.end), skip_first_(range.begin > 0) {
   fd_ = ::open(range.path.c_str(), O_RDONLY | O_CLOEXEC);

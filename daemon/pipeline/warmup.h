@@ -29,6 +29,12 @@ std::optional<WarmupRange> warmupRange(const std::string& path, StartAt start_at
                                        const std::vector<Checkpoint>& checkpoints,
                                        uint64_t max_bytes);
 
+// warmupRange() and, before it, the tail of the file rotated away just before (path.1, when
+// plain): after a rotation the current file alone may hold only the last seconds.
+std::vector<WarmupRange> warmupRanges(const std::string& path, StartAt start_at,
+                                      const std::vector<Checkpoint>& checkpoints,
+                                      uint64_t max_bytes);
+
 // Reads the lines of a range, in order, through a fixed buffer (lines longer than it are cut).
 class WarmupReader {
  public:
