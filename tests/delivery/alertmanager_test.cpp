@@ -56,8 +56,7 @@ std::pair<long, std::string> httpGet(const std::string& url) {
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 2000L);
   curl_easy_setopt(
-      curl.get(), CURLOPT_WRITEFUNCTION,
-      +[](char* data, size_t size, size_t count, void* out) {
+      curl.get(), CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t count, void* out) {
         static_cast<std::string*>(out)->append(data, size * count);
         return size * count;
       });
@@ -109,8 +108,8 @@ class Alertmanager {
   }
   // The active alerts named `alertname`.
   nlohmann::json activeAlerts(const std::string& alertname) const {
-    auto [status, body] = httpGet(url("/api/v2/alerts?active=true&filter=alertname%3D%22" +
-                                      alertname + "%22"));
+    auto [status, body] =
+        httpGet(url("/api/v2/alerts?active=true&filter=alertname%3D%22" + alertname + "%22"));
     if (status != 200) return nlohmann::json::array();
     auto all = nlohmann::json::parse(body, nullptr, false);
     nlohmann::json out = nlohmann::json::array();
@@ -128,7 +127,8 @@ class Alertmanager {
 
 TEST(AlertmanagerSink, AlertIsReadBackFromARealAlertmanagerAndGoesAwayWhenResolved) {
   if (::access(kAlertmanagerBinary, X_OK) != 0)
-    GTEST_SKIP() << kAlertmanagerBinary << " is not installed (apt-get install prometheus-alertmanager)";
+    GTEST_SKIP() << kAlertmanagerBinary
+                 << " is not installed (apt-get install prometheus-alertmanager)";
   gw::testing::TempDir dir;
   Alertmanager am(dir);
   ASSERT_TRUE(am.ready()) << "Alertmanager did not become ready on " << am.url();

@@ -45,6 +45,16 @@ std::string hmacHex(const std::string& key, const std::string& body) {
   return hex;
 }
 
+ScriptedAnswer reply(int status, std::string body, std::chrono::milliseconds delay = {},
+                     std::vector<std::pair<std::string, std::string>> headers = {}) {
+  ScriptedAnswer answer;
+  answer.status = status;
+  answer.body = std::move(body);
+  answer.delay = delay;
+  answer.headers = std::move(headers);
+  return answer;
+}
+
 ResolvedSink sinkTo(const std::string& name, SinkType type, const std::string& url,
                     const std::string& secret = "") {
   ResolvedSink sink;
@@ -155,7 +165,7 @@ TEST_F(DeliveryTest, ReceiverDownForAWhileThenUpGetsTheAlertOnceAfter) {
 
 TEST_F(DeliveryTest, ServerErrorIsRetriedWithTheSameIdempotencyKey) {
   HttpReceiver receiver;
-  receiver.enqueue({.status = 500, .body = "upstream hiccup"});
+  receiver.enqueue(reply(500, "upstream hiccup"));
   auto& service = start({sinkTo("pager", SinkType::kWebhook, receiver.url())});
   service.submit(incidentAlert("inc-500", EventKind::kFiring, clock_.now()));
 
@@ -174,7 +184,7 @@ TEST_F(DeliveryTest, ServerErrorIsRetriedWithTheSameIdempotencyKey) {
 
 TEST_F(DeliveryTest, TooManyRequestsWaitsAsRetryAfterSays) {
   HttpReceiver receiver;
-  receiver.enqueue({.status = 429, .body = "slow down", .headers = {{"Retry-After", "2"}}});
+  receiver.enqueue(reply(429, "slow down", {}, {{"Retry-After", "2"}}));
   auto& service = start({sinkTo("pager", SinkType::kWebhook, receiver.url())});
   service.submit(incidentAlert("inc-429", EventKind::kFiring, clock_.now()));
 
@@ -189,8 +199,7 @@ TEST_F(DeliveryTest, TooManyRequestsWaitsAsRetryAfterSays) {
 
 TEST_F(DeliveryTest, MalformedRetryAfterFallsBackToBackoffAndStillDelivers) {
   HttpReceiver receiver;
-  receiver.enqueue(
-      {.status = 429, .body = "", .headers = {{"Retry-After", "when the moon is full"}}});
+  receiver.enqueue(reply(429, "", {}, {{"Retry-After", "when the moon is full"}}));
   auto& service = start({sinkTo("pager", SinkType::kWebhook, receiver.url())});
   service.submit(incidentAlert("inc-429-bad", EventKind::kFiring, clock_.now()));
 
@@ -204,7 +213,7 @@ TEST_F(DeliveryTest, MalformedRetryAfterFallsBackToBackoffAndStillDelivers) {
 
 TEST_F(DeliveryTest, AcceptedThenTimedOutIsRetriedWithTheSameKey) {
   HttpReceiver receiver;
-  receiver.enqueue({.status = 200, .body = "ok", .delay = 3s});
+  receiver.enqueue(reply(200, "ok", 3s));
   DeliveryOptions options;
   options.http.total_timeout = 1s;
   auto& service = start({sinkTo("pager", SinkType::kWebhook, receiver.url())}, options);
@@ -221,7 +230,7 @@ TEST_F(DeliveryTest, AcceptedThenTimedOutIsRetriedWithTheSameKey) {
 
 TEST_F(DeliveryTest, ASlowSinkDoesNotDelayAnother) {
   HttpReceiver slow;
-  slow.setFallback({.status = 200, .body = "ok", .delay = 10s});
+  slow.setFallback(reply(200, "ok", 10s));
   HttpReceiver quick;
   auto& service = start({sinkTo("slow", SinkType::kWebhook, slow.url()),
                          sinkTo("quick", SinkType::kWebhook, quick.url())});
@@ -238,7 +247,7 @@ TEST_F(DeliveryTest, ASlowSinkDoesNotDelayAnother) {
 
 TEST_F(DeliveryTest, NotFoundIsRecordedAndNeverRetried) {
   HttpReceiver receiver;
-  receiver.setFallback({.status = 404, .body = "no such hook"});
+  receiver.setFallback(reply(404, "no such hook"));
   auto& service = start({sinkTo("pager", SinkType::kWebhook, receiver.url("/gone"))});
   service.submit(incidentAlert("inc-404", EventKind::kFiring, clock_.now()));
 
@@ -256,7 +265,7 @@ TEST_F(DeliveryTest, NotFoundIsRecordedAndNeverRetried) {
 TEST_F(DeliveryTest, SlackOkIsDeliveredAndChannelNotFoundIsRecordedAsSlackSaidIt) {
   HttpReceiver good;
   HttpReceiver gone;
-  gone.setFallback({.status = 404, .body = "channel_not_found"});
+  gone.setFallback(reply(404, "channel_not_found"));
   auto& service = start({sinkTo("ops-slack", SinkType::kSlack, good.url("/services/T/B/x")),
                          sinkTo("old-slack", SinkType::kSlack, gone.url("/services/T/B/y"))});
   service.submit(incidentAlert("inc-slack", EventKind::kFiring, clock_.now()));
@@ -279,8 +288,8 @@ TEST_F(DeliveryTest, SlackIsPacedToAboutOneMessageASecondAfterAShortBurst) {
   HttpReceiver receiver;
   auto& service = start({sinkTo("ops-slack", SinkType::kSlack, receiver.url())});
   for (int i = 0; i < 5; ++i)
-    service.submit(incidentAlert("inc-pace-" + std::to_string(i), EventKind::kFiring,
-                                 clock_.now()));
+    service.submit(
+        incidentAlert("inc-pace-" + std::to_string(i), EventKind::kFiring, clock_.now()));
   ASSERT_TRUE(runUntil([&] { return receiver.requestCount() == 5; }, 15s));
   const auto requests = receiver.requests();
   EXPECT_LT(requests[2].at - requests[0].at, 800ms) << "the burst should go out together";
@@ -330,11 +339,10 @@ TEST_F(DeliveryTest, SecretsAppearInNoLogLineAndNoHistoryRow) {
   const std::string token = "T0SECRET/B0SECRET/hooktokenXYZ";
   const std::string key = "hmac-k3y-secret";
   HttpReceiver receiver;
-  receiver.enqueue({.status = 500, .body = "try again"});
-  receiver.setFallback({.status = 404, .body = "no_service"});
+  receiver.enqueue(reply(500, "try again"));
+  receiver.setFallback(reply(404, "no_service"));
   auto& service = start({sinkTo("ops-slack", SinkType::kSlack, receiver.url("/services/" + token)),
-                         sinkTo("pager", SinkType::kWebhook,
-                                receiver.url("/hook/" + token), key)});
+                         sinkTo("pager", SinkType::kWebhook, receiver.url("/hook/" + token), key)});
   service.submit(incidentAlert("inc-secret", EventKind::kFiring, clock_.now()));
   ASSERT_TRUE(runUntil([&] { return service.outboxPending() == 0; }, 15s));
   service_.reset();
