@@ -10,10 +10,12 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Real parts the tests start themselves: clang for libFuzzer, nginx + logrotate for tailing,
-# Alertmanager and promtool for the alert and metrics tests, python3 for receivers and generators.
+# Alertmanager and promtool for the alert and metrics tests, python3 for receivers and generators,
+# dpkg-dev (dpkg-shlibdeps) and systemd (systemd-analyze) for the .deb test.
 test_packages=(
   clang libclang-rt-14-dev coreutils gzip procps
   nginx-light logrotate prometheus-alertmanager prometheus sqlite3 curl
+  dpkg-dev systemd adduser binutils util-linux
 )
 
 wanted=("${build_packages[@]}")
