@@ -20,7 +20,7 @@ SKIP = 77
 CPACK_TIMEOUT_S = 600
 DPKG_TIMEOUT_S = 180
 COMMAND_TIMEOUT_S = 60
-# docs/packaging-notes.md: the unit must score "OK" in `systemd-analyze security`.
+# docs/packaging.md: the unit must score "OK" in `systemd-analyze security`.
 MAX_EXPOSURE = 2.0
 
 PACKAGE = "gatewatch"
