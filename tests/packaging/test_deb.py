@@ -122,6 +122,11 @@ def check_depends(depends):
     for library in needed:
         code, owner = run(["dpkg", "--search", f"*/{library}"], check=False)
         packages = {line.split(":")[0] for line in owner.splitlines() if ": /" in line}
+        # A dependency may name what the owning package Provides (libspdlog1.10 provides
+        # libspdlog1.10-fmt9, which is what dpkg-shlibdeps writes).
+        for package in list(packages):
+            _, provides = run(["dpkg-query", "-W", "-f=${Provides}", package], check=False)
+            packages |= {re.split(r"[ (]", p.strip())[0] for p in provides.split(",") if p.strip()}
         expect(code == 0 and packages & named,
                f"{library} (from {sorted(packages)}) is covered by Depends: {sorted(named)}")
 
