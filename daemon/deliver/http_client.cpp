@@ -174,7 +174,11 @@ void HttpClient::Impl::run() {
     int running = 0;
     curl_multi_perform(multi.get(), &running);
     collectFinished();
-    curl_multi_poll(multi.get(), nullptr, 0, kPollTimeoutMs, nullptr);
+    if (curl_multi_poll(multi.get(), nullptr, 0, kPollTimeoutMs, nullptr) != CURLM_OK) {
+      // Not expected (out of memory, a bad handle); waiting instead of polling keeps a failing
+      // poll from spinning a core while the loop keeps its timeouts.
+      std::this_thread::sleep_for(std::chrono::milliseconds(kPollTimeoutMs));
+    }
   }
 
   // Stopping: abandon what is in flight, then whatever is queued (callbacks may post more) until
