@@ -23,13 +23,14 @@ struct AlertContext {
 };
 
 struct Alert {
-  IncidentEvent event;  // top_paths and group values already redacted
-  std::string hostname;     // the server's name (gethostname), instance label in Alertmanager
-  std::string summary;      // one sentence: "502 Bad Gateway on 96% of 240 requests in the last 60s"
-  std::string headline;     // for chat: "🔴 502 Bad Gateway on 96% of requests — src — since 11:26:28 (KST)"
-  std::string zone_label;   // how times are labelled: "KST", or "+09:00" when no name is known
+  IncidentEvent event;   // top_paths and group values already redacted
+  std::string hostname;  // the server's name (gethostname), instance label in Alertmanager
+  std::string summary;   // one sentence: "502 Bad Gateway on 96% of 240 requests in the last 60s"
+  std::string
+      headline;  // for chat: "🔴 502 Bad Gateway on 96% of requests — src — since 11:26:28 (KST)"
+  std::string zone_label;  // how times are labelled: "KST", or "+09:00" when no name is known
   AlertContext context;
-  bool test = false;        // `gatewatch test-alert`: every sink marks it as a test
+  bool test = false;  // `gatewatch test-alert`: every sink marks it as a test
 };
 
 // The outbox's and history's representation: lossless, versioned JSON. alertFromStoredJson()

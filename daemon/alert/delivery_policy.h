@@ -29,9 +29,9 @@ inline constexpr Millis kBackoffCap{std::chrono::minutes(5)};
 
 // What came back from one POST.
 struct HttpAnswer {
-  int status = 0;             // 0: no HTTP answer (connect error, timeout, ...)
-  std::string body;           // at most kMaxAnswerBodyBytes
-  std::string retry_after;    // the Retry-After header as sent, empty when absent
+  int status = 0;               // 0: no HTTP answer (connect error, timeout, ...)
+  std::string body;             // at most kMaxAnswerBodyBytes
+  std::string retry_after;      // the Retry-After header as sent, empty when absent
   std::string transport_error;  // curl's message when status is 0 (never contains the URL)
   bool timed_out = false;
   Millis latency{};
@@ -47,9 +47,9 @@ const char* toString(Verdict verdict);
 
 struct Classification {
   Verdict verdict = Verdict::kRetry;
-  Millis wait{};             // kRateLimited: how long to wait (clamped); otherwise 0
-  std::string slack_error;   // "channel_not_found", "invalid_payload", ... when Slack said so
-  std::string reason;        // one line for logs and history: "HTTP 404: channel_not_found"
+  Millis wait{};            // kRateLimited: how long to wait (clamped); otherwise 0
+  std::string slack_error;  // "channel_not_found", "invalid_payload", ... when Slack said so
+  std::string reason;       // one line for logs and history: "HTTP 404: channel_not_found"
 };
 
 // `now` turns an HTTP-date Retry-After into a wait.

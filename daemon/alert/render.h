@@ -41,8 +41,8 @@ HttpPost renderForSink(const ResolvedSink& sink, const Alert& alert,
                        std::string_view idempotency_key, Timestamp now);
 
 // The bodies, exposed for tests and docs.
-std::string slackMessage(const Alert& alert);                      // Block Kit JSON
-std::string webhookPayload(const Alert& alert);                    // gatewatch version 1 JSON
+std::string slackMessage(const Alert& alert);    // Block Kit JSON
+std::string webhookPayload(const Alert& alert);  // gatewatch version 1 JSON
 std::string alertmanagerWebhookPayload(const Alert& alert, std::string_view receiver);  // v"4"
 std::string alertmanagerApiAlerts(const Alert& alert, Timestamp now);  // [ {labels, ...} ]
 

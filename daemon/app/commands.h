@@ -34,8 +34,8 @@ int runDaemon(const RunCommand& command);
 
 struct HistoryCommand {
   std::string config_path = kDefaultConfigPath;  // for state_dir
-  std::string state_dir;                          // overrides the config's
-  std::string since = "24h";                      // a duration back from now
+  std::string state_dir;                         // overrides the config's
+  std::string since = "24h";                     // a duration back from now
   std::string rule;
   std::string source;
   bool open_only = false;

@@ -340,7 +340,6 @@ nlohmann::json eventJson(const IncidentEvent& e) {
   return j;
 }
 
-
 }  // namespace
 
 std::string renderScanText(const ScanResult& r, const RenderOptions& options) {

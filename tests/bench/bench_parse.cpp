@@ -50,7 +50,6 @@ void splitLines(Sample& s) {
   }
 }
 
-
 const Sample& sample(const std::string& generator_format) {
   static gw::testing::TempDir dir;
   static std::map<std::string, Sample> cache;

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "../common/generator_formats.h"
+#include "../common/temp_dir.h"
 #include "scan/scan_render.h"
 #include "scan/scanner.h"
-#include "../common/temp_dir.h"
 
 namespace gw {
 namespace {
