@@ -59,18 +59,9 @@ IncidentRow incidentRow(const Alert& alert, Timestamp now) {
   return row;
 }
 
+// History's outcome names: the verdict's, except that a permanent refusal reads "failed".
 const char* outcomeOf(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kDelivered:
-      return "delivered";
-    case Verdict::kRetry:
-      return "retry";
-    case Verdict::kRateLimited:
-      return "rate_limited";
-    case Verdict::kPermanent:
-      return "failed";
-  }
-  return "?";
+  return verdict == Verdict::kPermanent ? "failed" : toString(verdict);
 }
 
 }  // namespace
