@@ -99,6 +99,11 @@ struct SinkConfig {
 
 struct HttpConfig {
   std::string listen = "127.0.0.1:9177";  // "" turns the status server off
+  // Basic auth for every endpoint but /healthz: both set or neither. The hash is crypt(3)'s
+  // ($y$ yescrypt, $6$ SHA-512, ...), as `mkpasswd` or `openssl passwd -6` print it.
+  std::string auth_user;
+  std::string auth_password_hash;
+  bool operator==(const HttpConfig&) const = default;
 };
 
 struct ContextConfig {
@@ -129,6 +134,8 @@ struct Config {
   ContextConfig context;
   TailConfig tail;
   Millis history_retention{std::chrono::hours(24 * 90)};
+  // Per-minute request and failure counters of every source (the history page's charts).
+  Millis minutes_retention{std::chrono::hours(24 * 14)};
 };
 
 // The rules that apply when a config names none: `upstream-down` (consecutive, 3 within 30m)

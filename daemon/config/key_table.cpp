@@ -68,6 +68,13 @@ constexpr auto kTop = std::to_array<KeyRow<Config>>({
      .doc = "Alert history older than this is deleted.",
      .range = kRetention,
      .apply = [](Config& c, const Value& v) { c.history_retention = v.duration; }},
+    {.name = "minutes_retention",
+     .type = VT::kDuration,
+     .default_text = "14d",
+     .doc = "Per-minute request and failure counts of every source (the history page's "
+            "charts) older than this are deleted.",
+     .range = kRetention,
+     .apply = [](Config& c, const Value& v) { c.minutes_retention = v.duration; }},
 });
 
 constexpr auto kHttp = std::to_array<KeyRow<HttpConfig>>({
@@ -76,6 +83,16 @@ constexpr auto kHttp = std::to_array<KeyRow<HttpConfig>>({
      .default_text = "127.0.0.1:9177",
      .doc = "host:port of the status server ([::1]:9177 for IPv6); \"\" turns it off.",
      .apply = [](HttpConfig& h, const Value& v) { h.listen = v.text; }},
+    {.name = "auth_user",
+     .type = VT::kString,
+     .doc = "Basic auth user for every endpoint but /healthz; set with auth_password_hash "
+            "when listen is not loopback.",
+     .apply = [](HttpConfig& h, const Value& v) { h.auth_user = v.text; }},
+    {.name = "auth_password_hash",
+     .type = VT::kString,
+     .doc = "crypt(3) hash of the basic auth password, from `mkpasswd -m yescrypt` or "
+            "`openssl passwd -6`.",
+     .apply = [](HttpConfig& h, const Value& v) { h.auth_password_hash = v.text; }},
 });
 
 constexpr auto kSource = std::to_array<KeyRow<SourceConfig>>({

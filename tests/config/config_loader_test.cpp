@@ -429,7 +429,7 @@ TEST(ConfigHostile, UnicodeKeysAndValuesCountColumnsInCharacters) {
               ElementsAre("t.yaml:2:12: name 'wéb' has '\xC3' in it: use letters, digits, '.', '_' "
                           "and '-'",
                           "t.yaml:3:1: unknown key 'ソース'; keys here: state_dir, http, sources, "
-                          "rules, sinks, context, tail, history_retention"));
+                          "rules, sinks, context, tail, history_retention, minutes_retention"));
   // Column after multi-byte characters: "  - {name: wéb, " is 16 characters, 17 bytes.
   const ConfigLoad after = load("sources:\n  - {name: wéb, acces_log: /x}\n");
   EXPECT_THAT(problems(after), Contains("t.yaml:2:17: unknown key 'acces_log' (did you mean "
