@@ -11,17 +11,24 @@ build_packages=(
 )
 # Real parts the tests start themselves: clang for libFuzzer, nginx + logrotate for tailing,
 # Alertmanager and promtool for the alert and metrics tests, python3 for receivers and generators,
-# dpkg-dev (dpkg-shlibdeps) and systemd (systemd-analyze) for the .deb test.
+# dpkg-dev (dpkg-shlibdeps) and systemd (systemd-analyze) for the .deb test, Chromium and
+# ChromeDriver for the history page's browser test, openssl for its password hash.
 test_packages=(
   clang libclang-rt-14-dev coreutils gzip procps
   nginx-light logrotate prometheus-alertmanager prometheus sqlite3 curl
   dpkg-dev systemd adduser binutils util-linux
+  chromium chromium-driver fonts-dejavu-core openssl
 )
+# The README's demo: nginx in front of a small Python app whose death gatewatch reports.
+demo_packages=(nginx-light)
 
+# No argument: everything the tests need. --build-only: enough to build. --demo: build + demo.
 wanted=("${build_packages[@]}")
-if [[ "${1:-}" != "--build-only" ]]; then
-  wanted+=("${test_packages[@]}")
-fi
+case "${1:-}" in
+  --build-only) ;;
+  --demo) wanted+=("${demo_packages[@]}") ;;
+  *) wanted+=("${test_packages[@]}") ;;
+esac
 
 missing=()
 for pkg in "${wanted[@]}"; do
