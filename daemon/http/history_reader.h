@@ -9,6 +9,7 @@
 
 #include "common/result.h"
 #include "store/history_store.h"
+#include "store/minute_store.h"
 
 namespace gw {
 
@@ -21,11 +22,15 @@ class HistoryReader {
 
   // The store, or why there is none (history off, no database file yet, schema not created).
   Result<HistoryStore*> store();
-  // Drops the connection after a failed query: the next store() opens it again.
+  // The per-minute counters over the same connection (the history page's charts). Its queries
+  // fail when the database predates them (schema version 2): reset() and retry later.
+  Result<MinuteStore*> minutes();
+  // Drops the connection after a failed query: the next store() or minutes() opens it again.
   void reset();
 
  private:
   struct Open;
+  Result<Open*> connect();
   std::string path_;
   std::unique_ptr<Open> open_;
 };

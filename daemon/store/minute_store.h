@@ -35,6 +35,10 @@ struct SourceMinutes {
 // The widest span one read returns (a chart point per minute): 14 days, the default retention.
 inline constexpr Millis kMaxMinuteSpan{std::chrono::hours(24 * 14)};
 
+// sources() lists at most this many: names come from the config (and stay until pruned), so
+// more than this means something else writes the database.
+inline constexpr std::size_t kMaxSourcesListed = 10'000;
+
 struct SourceSummary {
   std::string source;
   Timestamp first_minute{}, last_minute{};

@@ -92,6 +92,24 @@ CREATE TABLE delivery_attempts (
 );
 CREATE INDEX delivery_attempts_by_incident ON delivery_attempts (incident_id);
 )sql"},
+    Migration{3, R"sql(
+CREATE TABLE minutes (
+  -- One row per source and minute the daemon followed the source, zero-traffic minutes
+  -- included: a missing row means "not watched". WITHOUT ROWID: the key is the only index.
+  source    TEXT    NOT NULL,  -- the configured source name
+  minute_ms INTEGER NOT NULL,  -- the minute's first millisecond, Unix ms (UTC)
+  requests  INTEGER NOT NULL,  -- access lines parsed, by the line's own time
+  failures  INTEGER NOT NULL,  -- 5xx answers
+  s2xx      INTEGER NOT NULL,
+  s3xx      INTEGER NOT NULL,
+  s4xx      INTEGER NOT NULL,
+  s5xx      INTEGER NOT NULL,
+  s502      INTEGER NOT NULL,
+  s503      INTEGER NOT NULL,
+  s504      INTEGER NOT NULL,
+  PRIMARY KEY (source, minute_ms)
+) WITHOUT ROWID;
+)sql"},
 };
 
 inline constexpr int kSchemaVersion = kMigrations.back().version;
@@ -219,5 +237,58 @@ inline constexpr std::string_view kPruneIncidents = "DELETE FROM incidents WHERE
 inline constexpr std::string_view kPruneOrphanAttempts = R"sql(
 DELETE FROM delivery_attempts
 WHERE at_ms < ?1 AND incident_id NOT IN (SELECT id FROM incidents))sql";
+
+// --- per-minute counters (store/minute_store.h). Counts are bound as int64 bit for bit.
+// ?1 source, ?2 minute_ms, ?3..?11 requests, failures, s2xx, s3xx, s4xx, s5xx, s502, s503, s504.
+inline constexpr std::string_view kMinuteAdd = R"sql(
+INSERT INTO minutes (source, minute_ms, requests, failures, s2xx, s3xx, s4xx, s5xx, s502, s503,
+                     s504)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+ON CONFLICT (source, minute_ms) DO UPDATE SET
+  requests = requests + excluded.requests, failures = failures + excluded.failures,
+  s2xx = s2xx + excluded.s2xx, s3xx = s3xx + excluded.s3xx, s4xx = s4xx + excluded.s4xx,
+  s5xx = s5xx + excluded.s5xx, s502 = s502 + excluded.s502, s503 = s503 + excluded.s503,
+  s504 = s504 + excluded.s504)sql";
+
+// Warm-up counts: a minute that already has a row was counted live before the restart.
+inline constexpr std::string_view kMinuteFillMissing = R"sql(
+INSERT OR IGNORE INTO minutes (source, minute_ms, requests, failures, s2xx, s3xx, s4xx, s5xx,
+                               s502, s503, s504)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))sql";
+
+// ?1 source, [?2, ?3) Unix ms; the primary key serves it as one range.
+inline constexpr std::string_view kMinuteRead = R"sql(
+SELECT minute_ms, requests, failures, s2xx, s3xx, s4xx, s5xx, s502, s503, s504
+FROM minutes WHERE source = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 ORDER BY minute_ms)sql";
+
+// The distinct sources found by skipping along the primary key (one seek per source rather than
+// a scan of every row), then per source its first and last minute and the totals of [?1, ?2).
+// ?3 limits how many sources are listed.
+inline constexpr std::string_view kMinuteSources = R"sql(
+WITH RECURSIVE names(name) AS (
+  SELECT min(source) FROM minutes
+  UNION ALL
+  SELECT (SELECT min(source) FROM minutes WHERE source > names.name) FROM names
+  WHERE names.name IS NOT NULL
+)
+SELECT name,
+       (SELECT min(minute_ms) FROM minutes WHERE source = name),
+       (SELECT max(minute_ms) FROM minutes WHERE source = name),
+       (SELECT coalesce(sum(requests), 0) FROM minutes
+        WHERE source = name AND minute_ms >= ?1 AND minute_ms < ?2),
+       (SELECT coalesce(sum(failures), 0) FROM minutes
+        WHERE source = name AND minute_ms >= ?1 AND minute_ms < ?2)
+FROM names WHERE name IS NOT NULL LIMIT ?3)sql";
+
+// Retention. The same skip along the key: each source's old minutes are one range of it.
+inline constexpr std::string_view kMinutePrune = R"sql(
+WITH RECURSIVE names(name) AS (
+  SELECT min(source) FROM minutes
+  UNION ALL
+  SELECT (SELECT min(source) FROM minutes WHERE source > names.name) FROM names
+  WHERE names.name IS NOT NULL
+)
+DELETE FROM minutes
+WHERE source IN (SELECT name FROM names WHERE name IS NOT NULL) AND minute_ms < ?1)sql";
 
 }  // namespace gw::sql

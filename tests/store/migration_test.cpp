@@ -50,8 +50,7 @@ TEST(StateDbMigration, Version1DatabaseKeepsItsCheckpointsAndGainsOutboxAndHisto
   ASSERT_TRUE(opened) << opened.error().message;
   EXPECT_FALSE(opened->fresh);
   EXPECT_TRUE(opened->moved_aside.empty()) << "a version-1 file is ours, not damage";
-  EXPECT_EQ(opened->db.queryInt(sql::kUserVersion).value(), 2);
-  EXPECT_EQ(sql::kSchemaVersion, 2);
+  EXPECT_EQ(opened->db.queryInt(sql::kUserVersion).value(), sql::kSchemaVersion);
 
   auto checkpoints = CheckpointStore::create(opened->db);
   ASSERT_TRUE(checkpoints);
