@@ -1,5 +1,6 @@
 #include "config/loader.h"
 
+#include <crypt.h>
 #include <fcntl.h>
 #include <re2/re2.h>
 #include <sys/stat.h>
@@ -13,6 +14,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <unordered_map>
@@ -166,6 +169,40 @@ std::string listenProblem(std::string_view text) {
   uint64_t number = 0;
   if (!parseCount(port, number) || number < 1 || number > 65535) {
     return "listen " + quote(text) + ": the port must be 1..65535";
+  }
+  return {};
+}
+
+// True for a listen address only this machine reaches: 127.0.0.0/8, [::1], localhost.
+bool loopbackListen(std::string_view text) {
+  const std::size_t colon = text.rfind(':');
+  const std::string_view host = colon == std::string_view::npos ? text : text.substr(0, colon);
+  return host.starts_with("127.") || host == "[::1]" || host == "localhost";
+}
+
+// Why http.auth_password_hash cannot be used, or "". The status server (http/basic_auth.cpp)
+// checks the same when it starts; here it is an error with the key's position. libcrypt must
+// call it OK (DES and other legacy methods are refused: "garbage" is a valid DES hash) and
+// hashing with it must give back as many characters as it has (a bare "$6$salt" has no hash).
+std::string passwordHashProblem(const std::string& hash) {
+  const std::string how = " (make one with `mkpasswd -m yescrypt` or `openssl passwd -6`)";
+  switch (crypt_checksalt(hash.c_str())) {
+    case CRYPT_SALT_OK:
+      break;
+    case CRYPT_SALT_METHOD_DISABLED:
+      return "uses a hashing method this system's libcrypt has disabled" + how;
+    case CRYPT_SALT_METHOD_LEGACY:
+      return "is not a modern crypt(3) hash (DES, MD5 and other legacy methods are refused)" + how;
+    case CRYPT_SALT_TOO_CHEAP:
+      return "is too cheap to compute to protect a password (raise its rounds)" + how;
+    default:
+      return "is not a crypt(3) password hash ($y$... yescrypt, $6$... SHA-512)" + how;
+  }
+  auto scratch = std::make_unique<crypt_data>();
+  const char* out = crypt_rn("gatewatch-probe", hash.c_str(), scratch.get(), sizeof(crypt_data));
+  if (out == nullptr) return "is malformed: libcrypt cannot hash with it" + how;
+  if (std::strlen(out) != hash.size()) {
+    return "is only a salt (a setting) or cut short: it lacks the hash part" + how;
   }
   return {};
 }
@@ -339,7 +376,10 @@ class Loader {
   void walkTop(const YAML::Node& root, Config& config) {
     const Walked top = walk<Config>(root, keys::topKeys(), config, nullptr, /*extensions=*/true);
     for (const Entry& e : top.entries) {
-      if (e.name == "http") walkSection<HttpConfig>(e, keys::httpKeys(), config.http);
+      if (e.name == "http") {
+        walkSection<HttpConfig>(e, keys::httpKeys(), config.http);
+        checkHttpAuth(e, config.http);
+      }
       if (e.name == "context") walkSection<ContextConfig>(e, keys::contextKeys(), config.context);
       if (e.name == "tail") walkSection<TailConfig>(e, keys::tailKeys(), config.tail);
     }
@@ -359,6 +399,57 @@ class Loader {
       walkRules(*rules, config);
     } else {
       config.rules = defaultRules();
+    }
+  }
+
+  // http: basic auth takes both keys or neither, a user without ':' and a hash libcrypt can
+  // verify; a status server reachable beyond loopback without it is worth a warning.
+  void checkHttpAuth(const Entry& entry, const HttpConfig& http) {
+    if (!entry.value.IsMap()) return;
+    std::optional<YAML::Node> user_key, user_value, hash_key, hash_value, listen_value;
+    for (auto it = entry.value.begin(); it != entry.value.end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      const std::string& name = it->first.Scalar();
+      if (name == "auth_user") {
+        user_key.emplace(it->first);
+        user_value.emplace(it->second);
+      } else if (name == "auth_password_hash") {
+        hash_key.emplace(it->first);
+        hash_value.emplace(it->second);
+      } else if (name == "listen") {
+        listen_value.emplace(it->second);
+      }
+    }
+    const bool has_user = !http.auth_user.empty();
+    const bool has_hash = !http.auth_password_hash.empty();
+    if (has_user && !has_hash) {
+      report(*user_key,
+             "http.auth_user is set without http.auth_password_hash: basic auth needs both (or "
+             "neither)");
+    }
+    if (has_hash && !has_user) {
+      report(*hash_key,
+             "http.auth_password_hash is set without http.auth_user: basic auth needs both (or "
+             "neither)");
+    }
+    if (has_user && http.auth_user.find(':') != std::string::npos) {
+      report(*user_value,
+             "http.auth_user " + quote(http.auth_user) +
+                 " contains ':', which basic auth cannot carry in a user name (it splits user and "
+                 "password at the first ':')");
+    }
+    if (has_hash) {
+      if (std::string problem = passwordHashProblem(http.auth_password_hash); !problem.empty()) {
+        report(*hash_value, "http.auth_password_hash " + problem);
+      }
+    }
+    if (!http.listen.empty() && !loopbackListen(http.listen) && !(has_user && has_hash)) {
+      const YAML::Node& at = listen_value ? *listen_value : entry.key;
+      warn(at, "http.listen " + quote(http.listen) +
+                   " is not loopback and basic auth is off: anyone who can reach the port reads "
+                   "the alert history, the log lines in it and the metrics; set http.auth_user "
+                   "and http.auth_password_hash, or listen on 127.0.0.1 and use an SSH tunnel "
+                   "(ssh -L 9177:127.0.0.1:9177 server)");
     }
   }
 

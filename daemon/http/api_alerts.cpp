@@ -10,9 +10,12 @@ namespace {
 
 using Json = nlohmann::json;
 
-// A `since` longer than this is neither a duration nor a time (and parseDuration's sum stays
-// far from overflow).
+// A `since` or `until` longer than this is neither a duration nor a time (and parseDuration's
+// sum stays far from overflow).
 constexpr std::size_t kMaxSinceBytes = 64;
+// Offsets past this are no page anyone reads (history holds a few thousand incidents); the bound
+// keeps offset + limit and the store's OFFSET far from overflow.
+constexpr std::size_t kMaxAlertOffset = 1'000'000'000;
 
 std::string dumpJson(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
@@ -101,30 +104,41 @@ Json incidentJson(const IncidentHistory& history, Timestamp now) {
       {"alert", embedded(row.alert_json)}};
 }
 
-HttpResponse unavailable(const Error& error) {
-  HttpResponse response = jsonError(503, error.message);
-  response.headers.emplace_back("Retry-After", "10");
-  return response;
+// The server's zone, for a page that shows times as the server's people read them.
+Json zoneJson(const TimeZone& zone, Timestamp now) {
+  std::string label = zone.abbreviationAt(now);
+  if (label.empty()) label = zone.name();
+  return {{"name", label}, {"iana", zone.name()}, {"offset_minutes", zone.offsetAt(now)}};
 }
 
-}  // namespace
+// A duration back from now (24h) or an RFC 3339 time; what since and until take.
+std::optional<Timestamp> parseTimeParam(const std::string& text, Timestamp now) {
+  if (text.size() > kMaxSinceBytes) return std::nullopt;
+  Millis back{0};
+  if (parseDuration(text, back)) return now - back;
+  return parseRfc3339(text);
+}
 
-std::variant<HistoryQuery, ParamProblem> parseAlertQuery(const QueryParams& params, Timestamp now) {
-  if (auto problem = params.rejectUnknown({"since", "rule", "source", "open", "limit", "offset"})) {
-    return *problem;
-  }
-  HistoryQuery query;
+ParamProblem badTime(const char* name) {
+  return ParamProblem{name,
+                      "expected a duration back from now (30m, 24h, 7d) or an RFC 3339 time "
+                      "(2022-11-16T11:26:28+09:00)"};
+}
+
+// Everything but the check for unknown parameters, which differs between the two parsers.
+std::variant<AlertListQuery, ParamProblem> parseKnown(const QueryParams& params, Timestamp now) {
+  AlertListQuery parsed;
+  HistoryQuery& query = parsed.history;
   query.limit = kDefaultAlertLimit;
   if (const std::string* since = params.find("since")) {
-    Millis back{0};
-    if (since->size() <= kMaxSinceBytes && parseDuration(*since, back)) {
-      query.since = now - back;
-    } else if (auto at = since->size() <= kMaxSinceBytes ? parseRfc3339(*since) : std::nullopt) {
-      query.since = *at;
-    } else {
-      return ParamProblem{"since",
-                          "expected a duration back from now (30m, 24h, 7d) or an RFC 3339 time "
-                          "(2022-11-16T11:26:28+09:00)"};
+    query.since = parseTimeParam(*since, now);
+    if (!query.since) return badTime("since");
+  }
+  if (const std::string* until = params.find("until")) {
+    parsed.until = parseTimeParam(*until, now);
+    if (!parsed.until) return badTime("until");
+    if (query.since && *parsed.until < *query.since) {
+      return ParamProblem{"until", "is before since: expected a time at or after since"};
     }
   }
   for (auto [name, target] : {std::pair{"rule", &query.rule}, std::pair{"source", &query.source}}) {
@@ -151,22 +165,87 @@ std::variant<HistoryQuery, ParamProblem> parseAlertQuery(const QueryParams& para
   }
   if (const std::string* offset = params.find("offset")) {
     auto value = parseUnsignedParam(*offset);
-    if (!value) return ParamProblem{"offset", "expected a whole number, 0 or more"};
+    if (!value || *value > kMaxAlertOffset) {
+      return ParamProblem{"offset", "expected a whole number, 0 or more (at most " +
+                                        std::to_string(kMaxAlertOffset) + ")"};
+    }
     query.offset = static_cast<std::size_t>(*value);
   }
-  return query;
+  return parsed;
+}
+
+// How many incidents of `query` (its limit and offset aside) started after `until`. Newest
+// first by started_at, they are the first ones: the answer is the index of the first row that
+// started at or before `until` (or the count of rows), found with one-row reads.
+Result<std::size_t> countStartedAfter(HistoryStore& store, HistoryQuery query, Timestamp until) {
+  query.limit = 1;
+  auto startedAfter = [&](std::size_t index) -> Result<bool> {
+    query.offset = index;
+    auto rows = store.query(query);
+    if (!rows) return rows.error();
+    return !rows->empty() && (*rows)[0].incident.started_at > until;
+  };
+  auto first = startedAfter(0);
+  if (!first) return first.error();
+  if (!*first) return std::size_t{0};
+  // Row `low` started after `until`; find a `high` that does not (or is past the end).
+  std::size_t low = 0;
+  std::size_t high = 1;
+  while (true) {
+    auto after = startedAfter(high);
+    if (!after) return after.error();
+    if (!*after) break;
+    low = high;
+    high = high * 2 + 1;
+  }
+  while (high - low > 1) {
+    const std::size_t mid = low + (high - low) / 2;
+    auto after = startedAfter(mid);
+    if (!after) return after.error();
+    (*after ? low : high) = mid;
+  }
+  return high;
+}
+
+HttpResponse unavailable(const Error& error) {
+  HttpResponse response = jsonError(503, error.message);
+  response.headers.emplace_back("Retry-After", "10");
+  return response;
+}
+
+}  // namespace
+
+std::variant<AlertListQuery, ParamProblem> parseAlertListQuery(const QueryParams& params,
+                                                               Timestamp now) {
+  if (auto problem =
+          params.rejectUnknown({"since", "until", "rule", "source", "open", "limit", "offset"})) {
+    return *problem;
+  }
+  return parseKnown(params, now);
+}
+
+std::variant<HistoryQuery, ParamProblem> parseAlertQuery(const QueryParams& params, Timestamp now) {
+  if (auto problem = params.rejectUnknown({"since", "rule", "source", "open", "limit", "offset"})) {
+    return *problem;
+  }
+  auto parsed = parseKnown(params, now);
+  if (auto* problem = std::get_if<ParamProblem>(&parsed)) return *problem;
+  return std::get<AlertListQuery>(parsed).history;
 }
 
 std::string renderAlertList(const std::vector<IncidentHistory>& page,
-                            std::optional<std::size_t> next_offset, Timestamp now) {
+                            std::optional<std::size_t> next_offset, Timestamp now,
+                            const TimeZone& zone) {
   Json alerts = Json::array();
   for (const IncidentHistory& history : page) alerts.push_back(incidentJson(history, now));
   return dumpJson({{"alerts", std::move(alerts)},
-                   {"next_offset", next_offset ? Json(*next_offset) : Json(nullptr)}});
+                   {"next_offset", next_offset ? Json(*next_offset) : Json(nullptr)},
+                   {"zone", zoneJson(zone, now)}});
 }
 
-std::string renderAlertDetail(const IncidentHistory& history, Timestamp now) {
+std::string renderAlertDetail(const IncidentHistory& history, Timestamp now, const TimeZone& zone) {
   Json body = incidentJson(history, now);
+  body["zone"] = zoneJson(zone, now);
   Json attempts = Json::array();
   for (const DeliveryAttemptRow& a : history.attempts) {
     attempts.push_back(attemptJson(a, history.incident.utc_offset_minutes));
@@ -175,28 +254,38 @@ std::string renderAlertDetail(const IncidentHistory& history, Timestamp now) {
   return dumpJson(body);
 }
 
-HttpResponse serveAlertList(HistoryReader& history, const HttpRequest& request, Timestamp now) {
-  auto parsed = parseAlertQuery(request.query, now);
+HttpResponse serveAlertList(HistoryReader& history, const HttpRequest& request, Timestamp now,
+                            const TimeZone& zone) {
+  auto parsed = parseAlertListQuery(request.query, now);
   if (auto* problem = std::get_if<ParamProblem>(&parsed)) return badParameter(*problem);
-  const HistoryQuery& query = std::get<HistoryQuery>(parsed);
+  const AlertListQuery& list = std::get<AlertListQuery>(parsed);
+  HistoryQuery query = list.history;
 
   auto store = history.store();
   if (!store) return unavailable(store.error());
-  auto page = (*store)->query(query);
-  if (!page) {
-    spdlog::warn("status server: alert history query failed: {}", page.error().message);
+  auto failed = [&](const Error& error) {
+    spdlog::warn("status server: alert history query failed: {}", error.message);
     history.reset();
-    return unavailable(Error{"reading alert history failed: " + page.error().message});
+    return unavailable(Error{"reading alert history failed: " + error.message});
+  };
+  if (list.until) {
+    auto skip = countStartedAfter(**store, query, *list.until);
+    if (!skip) return failed(skip.error());
+    query.offset += *skip;
   }
-  // A full page may have a successor; a short one is the last.
+  auto page = (*store)->query(query);
+  if (!page) return failed(page.error());
+  // A full page may have a successor; a short one is the last. Offsets count from the first
+  // incident that passes every filter, `until` included.
   std::optional<std::size_t> next;
-  if (page->size() == query.limit) next = query.offset + query.limit;
+  if (page->size() == query.limit) next = list.history.offset + query.limit;
   HttpResponse response;
-  response.body = renderAlertList(*page, next, now);
+  response.body = renderAlertList(*page, next, now, zone);
   return response;
 }
 
-HttpResponse serveAlert(HistoryReader& history, const HttpRequest& request, Timestamp now) {
+HttpResponse serveAlert(HistoryReader& history, const HttpRequest& request, Timestamp now,
+                        const TimeZone& zone) {
   if (auto problem = request.query.rejectUnknown({})) return badParameter(*problem);
   const std::string& id = request.pathParam("id");
   if (id.size() > kMaxIncidentIdBytes) return jsonError(404, "no incident with this id");
@@ -211,7 +300,7 @@ HttpResponse serveAlert(HistoryReader& history, const HttpRequest& request, Time
   }
   if (!found->has_value()) return jsonError(404, "no incident with id " + id);
   HttpResponse response;
-  response.body = renderAlertDetail(**found, now);
+  response.body = renderAlertDetail(**found, now, zone);
   return response;
 }
 

@@ -62,8 +62,8 @@ HttpResponse badParameter(const ParamProblem& problem) {
   return response;
 }
 
-void Router::add(std::string_view pattern, Handler handler) {
-  Route route{std::string(pattern), {}, std::move(handler)};
+void Router::add(std::string_view pattern, Handler handler, Access access) {
+  Route route{std::string(pattern), {}, std::move(handler), access};
   std::vector<std::string_view> parts;
   splitPath(pattern, parts);
   for (std::string_view part : parts) route.segments.emplace_back(part);
@@ -76,7 +76,8 @@ std::vector<std::string> Router::patterns() const {
   return out;
 }
 
-HttpResponse Router::handle(std::string_view method, std::string_view target) const {
+HttpResponse Router::handle(std::string_view method, std::string_view target,
+                            const RequestHeaders& headers) const {
   if (target.empty() || target.front() != '/') {
     return jsonError(400, "the request-target must be a path such as /healthz");
   }
@@ -114,6 +115,14 @@ HttpResponse Router::handle(std::string_view method, std::string_view target) co
       break;
     }
   }
+  if (guard_ && (match == nullptr || match->access == Access::kGuarded)) {
+    try {
+      if (auto refused = guard_(headers)) return std::move(*refused);
+    } catch (const std::exception& e) {
+      spdlog::error("status server: checking credentials failed: {}", e.what());
+      return jsonError(500, "internal error (see the daemon's log)");
+    }
+  }
   if (match == nullptr) {
     Json body = {{"error", "no such path"}, {"paths", patterns()}};
     HttpResponse response;
@@ -132,6 +141,7 @@ HttpResponse Router::handle(std::string_view method, std::string_view target) co
   request.method = method;
   request.path = std::string(raw_path);
   request.query = std::move(std::get<QueryParams>(parsed));
+  request.headers = headers;
 
   // A handler bug must cost one answer, not the daemon's status server.
   try {

@@ -6,8 +6,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <optional>
 #include <thread>
 
+#include "http/basic_auth.h"
 #include "http/connection.h"
 #include "http/endpoints.h"
 #include "http/listen_address.h"
@@ -29,7 +31,7 @@ constexpr auto kAcceptErrorLogInterval = std::chrono::minutes(1);
 struct StatusServer::Impl {
   Impl(StatusServerOptions opts, SnapshotSource snapshots, const Clock& clock)
       : options(std::move(opts)),
-        endpoints(std::move(snapshots), clock, options.state_db_path),
+        endpoints(std::move(snapshots), clock, options.state_db_path, options.zone),
         router(makeRouter(endpoints)),
         context{router, options.request_timeout, options.max_request_bytes} {}
 
@@ -40,6 +42,7 @@ struct StatusServer::Impl {
   // Declared in the order they are needed; destroyed in reverse, so the io_context (and the
   // connections its pending handlers own) goes before the router and endpoints they use.
   StatusServerOptions options;
+  std::optional<BasicAuth> auth;  // set when options name a user; the router's guard uses it
   Endpoints endpoints;
   Router router;
   ConnectionContext context;
@@ -121,18 +124,37 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(StatusServerOptions op
                                                           const Clock& clock) {
   auto address = parseListenAddress(options.listen);
   if (!address) return address.error();
+  if (options.auth_user.empty() != options.auth_password_hash.empty()) {
+    return Error{
+        "http.auth_user and http.auth_password_hash go together: set both for basic auth, or "
+        "neither"};
+  }
+  std::optional<BasicAuth> auth;
+  if (!options.auth_user.empty()) {
+    auto created = BasicAuth::create(options.auth_user, options.auth_password_hash);
+    if (!created) return created.error();
+    auth.emplace(std::move(*created));
+  }
   auto impl = std::make_unique<Impl>(std::move(options), std::move(snapshots), clock);
+  if (auth) {
+    impl->auth = std::move(auth);
+    BasicAuth* guard = &*impl->auth;
+    impl->router.setGuard(
+        [guard](const RequestHeaders& headers) { return guard->check(headers.authorization); });
+  }
   if (auto bound = impl->bind(*address); !bound) return bound.error();
 
   ListenAddress shown = *address;
   shown.port = impl->port;
-  if (!address->loopback()) {
+  const char* auth_note = impl->auth ? " (basic auth on every path but /healthz)" : "";
+  if (!address->loopback() && !impl->auth) {
     spdlog::warn(
-        "status server: listening on {}, which is not loopback: anyone who can reach it reads "
-        "the metrics and the alert history; bind 127.0.0.1 unless a firewall guards the port",
+        "status server: listening on {}, which is not loopback, without basic auth: anyone who "
+        "can reach it reads the metrics and the alert history; set http.auth_user and "
+        "http.auth_password_hash, or bind 127.0.0.1 and reach it through an SSH tunnel",
         shown.display());
   } else {
-    spdlog::info("status server: listening on {}", shown.display());
+    spdlog::info("status server: listening on {}{}", shown.display(), auth_note);
   }
 
   impl->accept();

@@ -1,7 +1,9 @@
-// StatusServer: the daemon's HTTP listener (Boost.Beast) — /healthz, /metrics, /api/alerts — on a
-// thread of its own with its own read connection to the state database, so a slow client or a
-// history query never holds up the pipeline. Loopback by default; bounded everywhere a client
-// could grow it (request size, header count, connections, time per request). GET and HEAD only.
+// StatusServer: the daemon's HTTP listener (Boost.Beast) — /healthz, /metrics, /api/*, and the
+// read-only history page (/, /incidents/{id}, /sources/{name}) — on a thread of its own with its
+// own read connection to the state database, so a slow client or a history query never holds up
+// the pipeline. Loopback by default; optional basic auth; security headers on every answer;
+// bounded everywhere a client could grow it (request size, header count, connections, time per
+// request). GET and HEAD only.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 
 #include "common/result.h"
 #include "common/time.h"
+#include "common/time_zone.h"
 #include "pipeline/status_snapshot.h"
 
 namespace gw {
@@ -21,6 +24,12 @@ struct StatusServerOptions {
   Millis request_timeout{std::chrono::seconds(10)};  // reading a request; again writing its answer
   std::size_t max_request_bytes = 16 * 1024;         // request line and headers
   std::size_t max_connections = 64;
+  // The zone the page and the /api answers show times in ("the server's zone").
+  TimeZone zone = TimeZone::local();
+  // Basic auth for every path but /healthz: both set, or neither (no auth). The hash is
+  // crypt(3)'s, as http.auth_password_hash holds it; start() fails on one it cannot verify.
+  std::string auth_user;
+  std::string auth_password_hash;
 };
 
 // Thread-safe: returns the latest published snapshot (never null once the daemon runs).
