@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "http/api_alerts.h"
+#include "http/api_sources.h"
 #include "http/web_assets.h"
 
 namespace gw {
@@ -20,6 +21,8 @@ constexpr RouteRow kRoutes[] = {
     {"/metrics", &Endpoints::metrics},
     {"/api/alerts", &Endpoints::alertList},
     {"/api/alerts/{id}", &Endpoints::alert},
+    {"/api/sources", &Endpoints::sourceList},
+    {"/api/sources/{name}/minutes", &Endpoints::sourceMinutes},
     {"/", &Endpoints::page},
     {"/incidents/{id}", &Endpoints::page},
     {"/sources/{name}", &Endpoints::page},
@@ -97,6 +100,14 @@ HttpResponse Endpoints::alertList(const HttpRequest& request) {
 
 HttpResponse Endpoints::alert(const HttpRequest& request) {
   return serveAlert(history_, request, clock_.now(), zone_);
+}
+
+HttpResponse Endpoints::sourceList(const HttpRequest& request) {
+  return serveSourceList(history_, request, clock_.now(), zone_);
+}
+
+HttpResponse Endpoints::sourceMinutes(const HttpRequest& request) {
+  return serveSourceMinutes(history_, request, clock_.now(), zone_);
 }
 
 // The page's own query (its filters) is read by its script, which hands it to /api/alerts:

@@ -21,6 +21,8 @@ class Endpoints {
   HttpResponse metrics(const HttpRequest& request);
   HttpResponse alertList(const HttpRequest& request);
   HttpResponse alert(const HttpRequest& request);
+  HttpResponse sourceList(const HttpRequest& request);
+  HttpResponse sourceMinutes(const HttpRequest& request);
   // The history page: the same HTML shell for /, /incidents/{id} and /sources/{name}; its
   // script reads the path and asks the /api endpoints.
   HttpResponse page(const HttpRequest& request);
