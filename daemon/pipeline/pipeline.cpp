@@ -11,9 +11,11 @@
 #include "detect/detector.h"
 #include "parse/error_line_parser.h"
 #include "parse/log_format.h"
+#include "pipeline/minute_counters.h"
 #include "pipeline/warmup.h"
 #include "store/checkpoint_store.h"
 #include "store/history_store.h"
+#include "store/minute_store.h"
 #include "tail/tail_service.h"
 
 namespace gw {
@@ -26,6 +28,20 @@ namespace asio = boost::asio;
 constexpr Millis kMalformedLogInterval{std::chrono::minutes(1)};
 // lines_per_second is measured over this span.
 constexpr Millis kRateSpan{std::chrono::seconds(5)};
+// Per-minute counters are written every this many ticks (5 s at the 1 s tick): the history
+// page is minutes behind at worst by that, and a crash loses at most that much of the counts.
+constexpr uint64_t kMinuteFlushTicks = 5;
+// Minutes older than minutes_retention are deleted this often (one indexed delete per source).
+constexpr Millis kMinutePruneInterval{std::chrono::hours(1)};
+// Deltas whose write failed (disk full, database busy) are kept for the next flush, up to this
+// many rows (a few minutes of a hundred sources); beyond it the oldest are dropped and counted.
+constexpr std::size_t kMaxUnflushedMinutes = 16 * 1024;
+// Warm-up reads at most kMaxWarmupSpan back, in time order: one slot per minute of it (and a
+// few for lines stamped ahead of the clock) holds it without evicting.
+constexpr std::size_t kWarmupMinuteSlots =
+    std::chrono::duration_cast<std::chrono::minutes>(kMaxWarmupSpan).count() + 4;
+// "Lines not counted per minute" is logged at most this often.
+constexpr Millis kMinuteDropLogInterval{std::chrono::hours(1)};
 
 int eventRank(std::string_view event) { return event == "resolved" ? 2 : 1; }
 
@@ -119,6 +135,19 @@ struct Pipeline::Impl final : LineConsumer {
   uint64_t skew_clamped = 0;
   Timestamp last_skew_warning{};
 
+  // Per-minute traffic (store/minute_store.h): counted live here, warm-up lines apart.
+  MinuteCounters minutes{0};
+  std::unique_ptr<MinuteCounters> warmup_minutes;  // only while warming
+  MinuteStore minute_store;
+  std::vector<MinuteDelta> minute_deltas;       // drain scratch, capacity reused
+  std::vector<SourceMinutes> minute_unflushed;  // named deltas not yet written
+  uint64_t ticks = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_minute_prune;
+  uint64_t minute_lines_dropped = 0;  // rows dropped from minute_unflushed, as lines
+  uint64_t minute_drops_logged = 0;
+  Timestamp last_minute_drop_log{};
+  bool minute_flush_failing = false;
+
   // Scratch reused for every line: parsing allocates nothing.
   AccessRecord record;
   ErrorRecord error_record;
@@ -140,7 +169,8 @@ struct Pipeline::Impl final : LineConsumer {
         clock(cl),
         options(std::move(opts)),
         on_alert(std::move(handler)),
-        ticker(io_context) {
+        ticker(io_context),
+        minute_store(database) {
     if (config.rules.empty()) config.rules = defaultRules();
   }
 
@@ -160,6 +190,7 @@ struct Pipeline::Impl final : LineConsumer {
       source_names.push_back(sc.name);
       sources.push_back(std::move(source));
     }
+    minutes = MinuteCounters(sources.size());
     return {};
   }
 
@@ -194,6 +225,7 @@ struct Pipeline::Impl final : LineConsumer {
   }
 
   void onBatchEnd() override {
+    if (minutes.flushDue()) flushMinutes();
     drainEvents();
     if (std::exchange(publish_due, false)) publish();
   }
@@ -216,6 +248,9 @@ struct Pipeline::Impl final : LineConsumer {
     }
     ++source.status.lines_parsed;
     ++source.status.requests_by_class[statusClass(record.status)];
+    // By the line's own time: the chart shows when requests happened, not when they were read.
+    const Timestamp at = record.has_time ? record.time : now;
+    (warming && warmup_minutes ? *warmup_minutes : minutes).count(index, at, record.status);
     if (!warming) {
       source.status.last_line_at = now;
       if (record.has_time) {
@@ -347,6 +382,7 @@ struct Pipeline::Impl final : LineConsumer {
 
     const Timestamp now = clock.now();
     const Timestamp from = now - span;
+    warmup_minutes = std::make_unique<MinuteCounters>(sources.size(), kWarmupMinuteSlots);
     warming = true;
     uint64_t fed = 0;
     Timestamp detector_time{};
@@ -365,6 +401,7 @@ struct Pipeline::Impl final : LineConsumer {
     }
     drainEvents();
     warming = false;
+    fillMinutesFromWarmup();
     for (auto& source : sources) {
       // Warm-up lines are not news: the live counters start from zero.
       source.status.lines_parsed = source.status.lines_malformed = source.status.error_lines = 0;
@@ -372,6 +409,92 @@ struct Pipeline::Impl final : LineConsumer {
     }
     spdlog::info("warm-up: {} lines of the last {} read again to fill the windows", fed,
                  formatDuration(span));
+  }
+
+  // Warm-up lines were counted before the restart when their minute has a row: only minutes
+  // without one are filled (a restart never counts a line twice). Written before the tail
+  // starts, so the live deltas of the same minutes add to these rows.
+  void fillMinutesFromWarmup() {
+    if (!warmup_minutes) return;
+    warmup_minutes->drain(minute_deltas);
+    noteMinuteDrops(warmup_minutes->linesDropped());
+    warmup_minutes.reset();
+    std::vector<SourceMinutes> rows;
+    rows.reserve(minute_deltas.size());
+    for (const MinuteDelta& d : minute_deltas) rows.push_back({source_names[d.source], d.counts});
+    if (auto r = minute_store.fillMissing(rows); !r) {
+      spdlog::warn("minutes: the per-minute counts read back at start could not be written: {}",
+                   r.error().message);
+    }
+  }
+
+  // Writes the deltas counted since the last flush (one transaction). A failed write keeps
+  // them for the next flush, bounded by kMaxUnflushedMinutes.
+  void flushMinutes() {
+    minutes.drain(minute_deltas);
+    for (const MinuteDelta& d : minute_deltas)
+      minute_unflushed.push_back({source_names[d.source], d.counts});
+    noteMinuteDrops(minutes.linesDropped());
+    if (minute_unflushed.empty()) return;
+    auto written = minute_store.add(minute_unflushed);
+    if (written) {
+      minute_unflushed.clear();
+      if (std::exchange(minute_flush_failing, false))
+        spdlog::info("minutes: per-minute counters are written again");
+      return;
+    }
+    if (minute_unflushed.size() > kMaxUnflushedMinutes) {
+      const std::size_t excess = minute_unflushed.size() - kMaxUnflushedMinutes;
+      for (std::size_t i = 0; i < excess; ++i)
+        minute_lines_dropped += minute_unflushed[i].counts.requests;
+      minute_unflushed.erase(minute_unflushed.begin(),
+                             minute_unflushed.begin() + static_cast<std::ptrdiff_t>(excess));
+    }
+    if (!std::exchange(minute_flush_failing, true)) {
+      spdlog::warn(
+          "minutes: writing the per-minute counters to {} failed: {} ({}); they are kept and "
+          "written with the next flush (check free space and the database's permissions)",
+          db.path(), written.error().message, toString(db.lastErrorKind()));
+    }
+  }
+
+  // Lines not counted per minute (their times spread over more minutes than the counters
+  // hold, or writes failing for long): logged at most hourly, with the total.
+  void noteMinuteDrops(uint64_t dropped_by_counters) {
+    const uint64_t total = dropped_by_counters + minute_lines_dropped;
+    if (total <= minute_drops_logged) return;
+    const Timestamp now = clock.now();
+    if (minute_drops_logged != 0 && now - last_minute_drop_log < kMinuteDropLogInterval) return;
+    spdlog::warn(
+        "minutes: {} lines so far were not counted in the per-minute counters (lines stamped "
+        "over too many different minutes at once, or the database refused writes for long); "
+        "the history page's charts undercount",
+        total);
+    minute_drops_logged = total;
+    last_minute_drop_log = now;
+  }
+
+  // On every tick: the current minute of each followed source gets its row (zero when quiet),
+  // the counters are flushed every kMinuteFlushTicks, old minutes pruned hourly.
+  void tickMinutes(Timestamp now) {
+    if (tail) {
+      for (std::size_t i = 0; i < sources.size(); ++i) {
+        if (!sources[i].status.unreadable_since) minutes.touch(i, now);
+      }
+    }
+    if (++ticks % kMinuteFlushTicks == 0) flushMinutes();
+    const auto steady = clock.steadyNow();
+    if (!last_minute_prune || steady - *last_minute_prune >= kMinutePruneInterval) {
+      last_minute_prune = steady;
+      auto pruned = minute_store.pruneBefore(now - config.minutes_retention);
+      if (!pruned) {
+        spdlog::warn("minutes: pruning per-minute counters older than {} failed: {}",
+                     formatDuration(config.minutes_retention), pruned.error().message);
+      } else if (*pruned > 0) {
+        spdlog::info("minutes: {} per-minute rows older than {} deleted", *pruned,
+                     formatDuration(config.minutes_retention));
+      }
+    }
   }
 
   void restoreOpenIncidents() {
@@ -429,6 +552,7 @@ struct Pipeline::Impl final : LineConsumer {
       const Timestamp now = clock.now();
       for (auto& rule : rules) rule.detector->tick(now);
       drainEvents();
+      tickMinutes(now);
       publish();
       armTicker();
     });
@@ -439,6 +563,8 @@ struct Pipeline::Impl final : LineConsumer {
     stopped = true;
     ticker.cancel();
     if (tail) tail->stop();
+    // After the tail's last batch: every line read is in the counters written.
+    flushMinutes();
   }
 
   // --- reload
@@ -488,6 +614,9 @@ struct Pipeline::Impl final : LineConsumer {
                       [&](const RuleConfig& r) { return r.name == gone.config.name; });
       if (!renamed_or_changed) report.rules_removed.push_back(gone.config.name);
     }
+    // Source indexes change with the list: the counts so far are written under the old names
+    // (kept sources continue in the same rows; removed ones keep their history until pruned).
+    if (sources_changed) flushMinutes();
     std::vector<Source> old_sources = std::move(sources);
     config = std::move(next);
     if (sources_changed) {
