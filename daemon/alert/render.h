@@ -52,6 +52,11 @@ std::string alertmanagerApiAlerts(const Alert& alert, Timestamp now);  // [ {lab
 // U+FFFD. A mention (<!channel>) or link (<https://x|y>) can never form from it.
 std::string slackEscape(std::string_view text);
 
+// The alert as a block of plain text for a terminal or a log file (`gatewatch run` with no sinks
+// prints it to stdout): headline, summary, times, group, figures, then the log lines; ends with
+// a blank line. Control characters, ANSI escapes and bidi controls from logs are shown escaped.
+std::string consoleAlertText(const Alert& alert);
+
 // "sha256=" + hex HMAC-SHA256 of body with key, for X-Gatewatch-Signature.
 std::string signatureHeader(std::string_view key, std::string_view body);
 

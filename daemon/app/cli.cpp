@@ -24,7 +24,12 @@ int runCli(int argc, char** argv) {
       "run",
       "The daemon: follow every source, detect, alert, serve /healthz /metrics /api/alerts "
       "(SIGHUP reloads, SIGTERM stops)");
-  run_cmd->add_option("-c,--config", run.config_path, "the config file")->capture_default_str();
+  auto* run_config = run_cmd
+                         ->add_option("-c,--config", run.config_path,
+                                      "the config file (without it, and without the default "
+                                      "file, gatewatch runs on its embedded default: the local "
+                                      "nginx's logs, alerts printed here)")
+                         ->capture_default_str();
 
   ScanCommand scan;
   auto* scan_cmd = app.add_subcommand(
@@ -101,7 +106,10 @@ int runCli(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
 
-  if (run_cmd->parsed()) return runDaemon(run);
+  if (run_cmd->parsed()) {
+    run.config_given = run_config->count() > 0;
+    return runDaemon(run);
+  }
   if (scan_cmd->parsed()) return runScan(scan);
   if (history_cmd->parsed()) return runHistory(history);
   if (test_alert_cmd->parsed()) return runTestAlert(test_alert);

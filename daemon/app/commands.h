@@ -26,10 +26,14 @@ inline constexpr const char* kDefaultConfigPath = "/etc/gatewatch/gatewatch.yaml
 
 struct RunCommand {
   std::string config_path = kDefaultConfigPath;
+  // --config was given: a missing file is an error. Without it, a missing kDefaultConfigPath
+  // means the embedded default (config/default_config.h).
+  bool config_given = false;
 };
 // The daemon: follows every source, detects, alerts, serves /healthz /metrics /api/alerts; runs
-// until SIGTERM/SIGINT, reloads on SIGHUP. Exit 0 after a clean stop, 2 on a bad config, 1 when
-// it cannot run at all.
+// until SIGTERM/SIGINT, reloads on SIGHUP. With no sinks configured, every alert is also printed
+// to stdout (consoleAlertText). Exit 0 after a clean stop, 2 on a bad config, 1 when it cannot
+// run at all.
 int runDaemon(const RunCommand& command);
 
 struct HistoryCommand {

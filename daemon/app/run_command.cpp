@@ -1,25 +1,36 @@
-// `gatewatch run`: the daemon. Three threads, each with one job: the pipeline (tail → parse →
+// `gatewatch run`: the daemon. Four threads, each with one job: the pipeline (tail → parse →
 // detect → compose) on the main io_context, delivery (outbox, HTTP, history writes) on its own,
-// and the status server on its own — so a dead Slack or a slow /api/alerts client never holds
-// up detection. systemd sees READY=1, STATUS=, WATCHDOG=1 and RELOADING=1 / STOPPING=1.
+// the status server on its own, and — when the config has no sinks — the console printer, which
+// writes alerts to stdout. A dead Slack, a slow /api/alerts client or a stdout nobody reads never
+// holds up detection. systemd sees READY=1, STATUS=, WATCHDOG=1 and RELOADING=1 / STOPPING=1.
+#include <poll.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <climits>
+#include <condition_variable>
+#include <csignal>
 #include <cstdlib>
-#include <future>
+#include <cstring>
+#include <deque>
+#include <mutex>
 #include <thread>
 
+#include "alert/render.h"
 #include "alert/sink.h"
 #include "app/cli.h"
 #include "app/commands.h"
 #include "common/host_name.h"
+#include "config/default_config.h"
 #include "config/loader.h"
 #include "deliver/delivery_service.h"
 #include "http/status_server.h"
@@ -37,6 +48,14 @@ constexpr Millis kStopGrace{std::chrono::seconds(2)};
 constexpr Millis kStatusInterval{std::chrono::seconds(5)};
 // The delivery thread hands its figures to the status snapshot this often.
 constexpr Millis kDeliveryStatusInterval{std::chrono::seconds(1)};
+// SIGTERM to exit: alerts still queued for stdout get this long to be written (in parallel with
+// the delivery grace, both inside the 5 s a stop may take).
+constexpr Millis kConsoleStopGrace{std::chrono::seconds(1)};
+// Alerts waiting for stdout. A reader that stopped reading (a pipe into a stuck `less`) costs at
+// most this many alerts of memory; later ones are counted, not printed (history has them).
+constexpr std::size_t kConsoleQueueAlerts = 100;
+// How long one wait for stdout to take more lasts before the printer looks at the stop flag.
+constexpr int kConsolePollMillis = 100;
 
 // Under systemd (journald on stderr), log through the journal with priorities and without our
 // own timestamps; on a terminal, timestamps and colours.
@@ -68,8 +87,9 @@ Database openState(const std::string& state_dir, Timestamp now, std::string* pat
     return std::move(opened->db);
   }
   spdlog::error(
-      "state: {} — running without checkpoints, outbox or history until this is "
-      "fixed (and gatewatch restarted)",
+      "state: {} — falling back to an in-memory database: alerts still go out, but checkpoints, "
+      "the outbox and history are lost when gatewatch stops; restart gatewatch once state_dir is "
+      "fixed",
       opened.error().message);
   path_out->clear();
   auto memory = Database::open(":memory:");
@@ -199,6 +219,121 @@ class DeliveryThread {
   std::thread thread_;
 };
 
+// Alerts on stdout, for a config without sinks (a first run, the demo): each one as a block of
+// text (consoleAlertText), flushed as a whole. Written by a thread of its own from a bounded
+// queue, with poll() before every write of at most PIPE_BUF bytes, so a stdout that nobody reads
+// (a full pipe) stalls only this thread — never the pipeline, never the delivery thread — and a
+// stop waits at most kConsoleStopGrace for it.
+class ConsolePrinter {
+ public:
+  ConsolePrinter() : thread_([this] { run(); }) {}
+  ~ConsolePrinter() { stop(); }
+  ConsolePrinter(const ConsolePrinter&) = delete;
+  ConsolePrinter& operator=(const ConsolePrinter&) = delete;
+
+  // Never blocks: with kConsoleQueueAlerts waiting, the alert is counted and left out.
+  void print(const Alert& alert) {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || broken_) return;
+    if (queue_.size() >= kConsoleQueueAlerts) {
+      if (dropped_++ == 0)
+        spdlog::warn(
+            "stdout: alerts are not being read (a full pipe?); further alerts are not printed "
+            "until it drains — they are still recorded (`gatewatch history`)");
+      return;
+    }
+    queue_.push_back(alert);
+    wake_.notify_one();
+  }
+
+  // What is queued gets kConsoleStopGrace; then the thread ends whatever stdout does.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+      deadline_ = std::chrono::steady_clock::now() + kConsoleStopGrace;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      Alert alert;
+      uint64_t dropped = 0;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() || pastDeadline()) {
+          if (!queue_.empty())
+            spdlog::warn("stdout: {} alerts not printed at exit (stdout was not read)",
+                         queue_.size());
+          return;
+        }
+        alert = std::move(queue_.front());
+        queue_.pop_front();
+        dropped = std::exchange(dropped_, 0);
+      }
+      std::string text;
+      if (dropped > 0) {
+        text = fmt::format(
+            "=== gatewatch: {} alerts were not printed while stdout was not read; `gatewatch "
+            "history` has them ===\n\n",
+            dropped);
+      }
+      text += consoleAlertText(alert);
+      if (!writeOut(text)) return;
+    }
+  }
+
+  bool pastDeadline() const { return stopping_ && std::chrono::steady_clock::now() >= deadline_; }
+
+  // Writes `text` to fd 1; false when stdout is gone (closed pipe, bad fd) or the stop grace ran
+  // out. A pipe that reports POLLOUT has room for PIPE_BUF bytes, so no write below blocks.
+  bool writeOut(std::string_view text) {
+    std::size_t done = 0;
+    while (done < text.size()) {
+      {
+        std::lock_guard lock(mutex_);
+        if (pastDeadline()) return false;
+      }
+      pollfd pfd{STDOUT_FILENO, POLLOUT, 0};
+      const int ready = ::poll(&pfd, 1, kConsolePollMillis);
+      if (ready < 0 && errno != EINTR) return giveUp(std::strerror(errno));
+      if (ready <= 0) continue;
+      if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && (pfd.revents & POLLOUT) == 0)
+        return giveUp("the reader went away");
+      const std::size_t chunk = std::min<std::size_t>(text.size() - done, PIPE_BUF);
+      const ssize_t n = ::write(STDOUT_FILENO, text.data() + done, chunk);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return giveUp(std::strerror(errno));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  bool giveUp(const std::string& why) {
+    spdlog::warn("stdout: alerts can no longer be printed ({}); they are still recorded", why);
+    std::lock_guard lock(mutex_);
+    broken_ = true;
+    queue_.clear();
+    return false;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Alert> queue_;
+  uint64_t dropped_ = 0;
+  bool stopping_ = false;
+  bool broken_ = false;
+  std::chrono::steady_clock::time_point deadline_{};
+  std::thread thread_;  // last: started once the members above exist
+};
+
 std::string statusLine(const StatusSnapshot& s) {
   return fmt::format("{} sources, {:.0f} lines/s, {} open incidents, outbox {}", s.sources.size(),
                      s.lines_per_second, s.open_incidents.size(), s.outbox_pending);
@@ -213,23 +348,88 @@ std::unique_ptr<StatusServer> startStatusServer(const Config& config, const std:
   auto server = StatusServer::start(
       options, [&pipeline] { return pipeline.snapshot(); }, clock);
   if (!server) {
-    spdlog::error("status server: {}; gatewatch keeps running without it", server.error().message);
+    spdlog::error(
+        "status server: {}. gatewatch keeps running without /healthz, /metrics and /api/alerts; "
+        "once the address is free (or http.listen changed), send SIGHUP (systemctl reload "
+        "gatewatch) to try again",
+        server.error().message);
     return nullptr;
   }
   spdlog::info("status server on {} (/healthz /metrics /api/alerts)", config.http.listen);
   return std::move(server).value();
 }
 
+// Where the running config comes from: a file, or the embedded default when `run` was given no
+// --config and the default file does not exist.
+struct ConfigOrigin {
+  std::string path;  // the file; kDefaultConfigPath when embedded (it is looked for on SIGHUP)
+  bool embedded = false;
+  std::string name() const { return embedded ? std::string(kEmbeddedConfigName) : path; }
+};
+
+bool missingFile(const std::string& path) {
+  return ::access(path.c_str(), F_OK) != 0 && errno == ENOENT;
+}
+
+ConfigOrigin configOrigin(const RunCommand& command) {
+  return {command.config_path, !command.config_given && missingFile(command.config_path)};
+}
+
+// The embedded default's loader warns that it has no sinks; that is its point, and the start-up
+// message says what it means.
+ConfigLoad loadFrom(const ConfigOrigin& origin) {
+  if (!origin.embedded) return loadConfigFile(origin.path);
+  ConfigLoad load = loadEmbeddedDefaultConfig();
+  load.warnings.clear();
+  return load;
+}
+
+void explainEmbedded(const Config& config) {
+  const SourceConfig& source = config.sources.front();
+  spdlog::info(
+      "no config file at {}: running on the embedded default — source {}: {} (format {}) with "
+      "{}, the default rules, no sinks; state in {}, status on {}",
+      kDefaultConfigPath, source.name, source.access_log,
+      source.formats.empty() ? std::string("combined") : source.formats.front(), source.error_log,
+      config.state_dir, config.http.listen);
+  spdlog::info(
+      "to configure gatewatch: write {} (`gatewatch check --describe` lists every key), check it "
+      "with `gatewatch check --config {}`, then send SIGHUP (systemctl reload gatewatch)",
+      kDefaultConfigPath, kDefaultConfigPath);
+}
+
+void explainNoSinks() {
+  spdlog::info(
+      "no sinks configured: every alert is printed on stdout (and recorded in history); add "
+      "sinks: (slack, webhook, alertmanager) to send them");
+}
+
+// The last figures, for the log and for whoever compares two runs' counts.
+std::string linesRead(const StatusSnapshot& s) {
+  std::string out;
+  for (const SourceStatus& source : s.sources) {
+    if (!out.empty()) out += "; ";
+    out += fmt::format("source {} {} parsed, {} malformed", source.name, source.lines_parsed,
+                       source.lines_malformed);
+  }
+  return out;
+}
+
 }  // namespace
 
 int runDaemon(const RunCommand& command) {
   setUpLogging();
-  ConfigLoad load = loadConfigFile(command.config_path);
+  // A closed stdout or stderr (the reader of a pipe went away) is reported where it is written,
+  // never a reason to die.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  ConfigOrigin origin = configOrigin(command);
+  ConfigLoad load = loadFrom(origin);
   for (const auto& warning : load.warnings) spdlog::warn("{}", warning.toString());
   if (!load.ok()) {
     for (const auto& problem : load.problems) spdlog::error("{}", problem.toString());
     spdlog::error("gatewatch not started: fix the config (`gatewatch check --config {}`)",
-                  command.config_path);
+                  origin.path);
     return kExitUsage;
   }
   Config config = std::move(load.config);
@@ -239,20 +439,26 @@ int runDaemon(const RunCommand& command) {
     return kExitUsage;
   }
   if (config.sources.empty()) {
-    spdlog::error("{}: no sources configured; nothing to watch", command.config_path);
+    spdlog::error("{}: no sources configured; nothing to watch", origin.name());
     return kExitUsage;
   }
+  if (origin.embedded) explainEmbedded(config);
+  if (config.sinks.empty()) explainNoSinks();
 
   const SystemClock clock;
   std::string db_path;
   Database db = openState(config.state_dir, clock.now(), &db_path);
 
   asio::io_context io;
+  // SIGHUP's default action is to terminate: caught from here on, handled once the loop runs.
+  asio::signal_set signals(io, SIGHUP);
+  ConsolePrinter console;
   std::unique_ptr<DeliveryThread> delivery;
   Pipeline pipeline(io, config, db, clock,
                     PipelineOptions{.hostname = hostName(), .version = kVersion},
-                    [&delivery](const Alert& alert) {
+                    [&delivery, &console, &config](const Alert& alert) {
                       if (delivery) delivery->submit(alert);
+                      if (config.sinks.empty()) console.print(alert);
                     });
   delivery =
       std::make_unique<DeliveryThread>(db_path, clock.now(), *sinks, config, clock, pipeline);
@@ -291,34 +497,61 @@ int runDaemon(const RunCommand& command) {
   };
   status();
 
-  asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
+  // SIGHUP: the new config is validated first; any problem keeps the running one in force.
+  auto reload = [&] {
+    ConfigOrigin next_origin = origin;
+    // Running on the embedded default: a config file written since then is taken up now.
+    if (origin.embedded && !missingFile(origin.path)) next_origin.embedded = false;
+    ConfigLoad next = loadFrom(next_origin);
+    std::vector<std::string> refusals;
+    for (const auto& problem : next.problems) refusals.push_back(problem.toString());
+    Result<std::vector<ResolvedSink>> next_sinks = std::vector<ResolvedSink>{};
+    if (next.ok()) {
+      next_sinks = resolveSinks(next.config.sinks, processEnvironment());
+      if (!next_sinks) refusals.push_back(next_sinks.error().message);
+      if (next.config.sources.empty())
+        refusals.push_back(next_origin.name() + ": no sources configured; nothing to watch");
+    }
+    if (!refusals.empty()) {
+      for (const auto& refusal : refusals) spdlog::error("{}", refusal);
+      spdlog::error(
+          "reload refused: {} has {} problem(s); the running config stays in force (`gatewatch "
+          "check --config {}` lists them)",
+          next_origin.name(), refusals.size(), next_origin.path);
+      pipeline.noteReloadFailed();
+      return;
+    }
+    for (const auto& warning : next.warnings) spdlog::warn("{}", warning.toString());
+    if (next_origin.embedded != origin.embedded)
+      spdlog::info("reload: {} exists now; it replaces the embedded default", next_origin.path);
+    if (next.config.state_dir != config.state_dir)
+      spdlog::warn("reload: state_dir changed; it takes effect at the next restart");
+    const ReloadReport report = pipeline.reload(next.config);
+    if (next.config.sinks != config.sinks) delivery->replaceSinks(*next_sinks);
+    if (next.config.sinks.empty() != config.sinks.empty()) {
+      if (next.config.sinks.empty())
+        explainNoSinks();
+      else
+        spdlog::info("sinks configured: alerts are no longer printed on stdout");
+    }
+    // A status server that could not start (the port was taken) is tried again, too.
+    if (next.config.http.listen != config.http.listen || !server) {
+      server.reset();
+      server = startStatusServer(next.config, db_path, pipeline, clock);
+    }
+    config = std::move(next.config);
+    origin = next_origin;
+    spdlog::info("reloaded {}: {}", origin.name(), report.summary());
+  };
+
+  signals.add(SIGTERM);
+  signals.add(SIGINT);
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
       if (ec) return;
       if (signal == SIGHUP) {
         sd_notify(0, "RELOADING=1");
-        ConfigLoad next = loadConfigFile(command.config_path);
-        auto next_sinks = next.ok() ? resolveSinks(next.config.sinks, processEnvironment())
-                                    : Result<std::vector<ResolvedSink>>(Error{""});
-        if (!next.ok() || !next_sinks) {
-          for (const auto& problem : next.problems) spdlog::error("{}", problem.toString());
-          if (next.ok()) spdlog::error("{}", next_sinks.error().message);
-          spdlog::error("reload refused: {} has problems; the running config stays in force",
-                        command.config_path);
-          pipeline.noteReloadFailed();
-        } else {
-          for (const auto& warning : next.warnings) spdlog::warn("{}", warning.toString());
-          if (next.config.state_dir != config.state_dir)
-            spdlog::warn("reload: state_dir changed; it takes effect at the next restart");
-          const ReloadReport report = pipeline.reload(next.config);
-          if (next.config.sinks != config.sinks) delivery->replaceSinks(*next_sinks);
-          if (next.config.http.listen != config.http.listen) {
-            server.reset();
-            server = startStatusServer(next.config, db_path, pipeline, clock);
-          }
-          config = std::move(next.config);
-          spdlog::info("reloaded {}: {}", command.config_path, report.summary());
-        }
+        reload();
         sd_notify(0, "READY=1");
         wait_signal();
         return;
@@ -335,8 +568,10 @@ int runDaemon(const RunCommand& command) {
 
   io.run();
   delivery->stop();
+  console.stop();
   server.reset();
-  spdlog::info("stopped; checkpoints committed");
+  const auto last = pipeline.snapshot();
+  spdlog::info("stopped; checkpoints committed ({})", last ? linesRead(*last) : "no figures");
   return kExitOk;
 }
 
