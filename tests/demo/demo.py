@@ -171,7 +171,7 @@ class Daemon:
         self.config = config
         self.host, port = listen.rsplit(":", 1)
         self.port = int(port)
-        self.stdout = []      # (monotonic time, line) of the console text
+        self.stdout = []      # (monotonic time, lines) of each alert printed on stdout
         self.log = []         # stderr lines
         self.events = []      # (monotonic time, rule, event, id, summary) from the log
         self.cond = threading.Condition()
@@ -186,25 +186,36 @@ class Daemon:
             t.start()
 
     def _read(self, stream, is_log):
-        for raw in iter(stream.readline, b""):
-            text = raw.decode(errors="replace").rstrip("\n")
-            now = time.monotonic()
-            with self.cond:
-                if is_log:
+        if is_log:
+            for raw in iter(stream.readline, b""):
+                text = ANSI_RE.sub("", raw.decode(errors="replace").rstrip("\n"))
+                with self.cond:
                     self.log.append(text)
-                    m = EVENT_RE.search(ANSI_RE.sub("", text))
+                    m = EVENT_RE.search(text)
                     if m:
-                        self.events.append((now, m.group(1), m.group(2), m.group(3), m.group(4)))
-                else:
-                    self.stdout.append((now, text))
-                self.cond.notify_all()
-            if is_log:
-                self.screen.line(self.screen.paint("2;33", "   gatewatch log │ ") +
-                                 LOG_DATE_RE.sub("", ANSI_RE.sub("", text)))
-            else:
-                self.screen.line(self.screen.paint("1;35", "   gatewatch     │ ") + text)
+                        self.events.append((time.monotonic(), m.group(1), m.group(2), m.group(3), m.group(4)))
+                    self.cond.notify_all()
+                self.screen.line(self.screen.paint("2;33", "   gatewatch log │ ") + LOG_DATE_RE.sub("", text))
+        else:
+            # An alert on stdout is a block of lines ending with an empty one: shown whole, so no
+            # other line lands in the middle of it.
+            block = []
+            for raw in iter(stream.readline, b""):
+                text = raw.decode(errors="replace").rstrip("\n")
+                block.append(text)
+                if text == "":
+                    self._block(block)
+                    block = []
+            if block:
+                self._block(block)
         with self.cond:  # end of output: waiters see the exit at once
             self.cond.notify_all()
+
+    def _block(self, block):
+        with self.cond:
+            self.stdout.append((time.monotonic(), block))
+            self.cond.notify_all()
+        self.screen.lines([self.screen.paint("1;35", "   gatewatch     │ ") + ln for ln in block])
 
     def get(self, path):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=5)
@@ -245,8 +256,9 @@ class Daemon:
         return found[0]
 
     def console_since(self, t):
+        """Lines of the alert blocks printed on stdout at or after t."""
         with self.cond:
-            return [line for when, line in self.stdout if when >= t]
+            return [line for when, block in self.stdout if when >= t for line in block]
 
     def wait_console(self, t, incident, timeout):
         """Bounded wait for the alert's text on stdout (the daemon prints it when no sink is
@@ -430,7 +442,7 @@ def _story(binary, screen, d, procs, result):
     code = daemon.stop()
     nginx.stop()
     result["exit_code"] = code
-    result["console"] = [line for _, line in daemon.stdout]
+    result["console"] = [line for _, block in daemon.stdout for line in block]
     result["log"] = daemon.log
     result["seconds"] = round(time.monotonic() - t_begin, 1)
     if code != 0:

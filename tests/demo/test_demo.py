@@ -10,8 +10,8 @@ and the scan replay of the bundled rotated, gzipped logs. The test holds it to i
     of the same incident id followed when it came back;
   - the alert shown on the terminal carries a 502 access line and error.log's
     "connect() failed (111: Connection refused)";
-  - when the daemon printed alert text on its stdout (no sinks configured), that text names the
-    incident for both events;
+  - with no sinks configured, the daemon printed both alerts on its stdout, each headed by its
+    event and the incident id;
   - `gatewatch history` lists the incident, resolved (its table and --json);
   - the scan replay names the first failing request (11:07:38) and the last good one (11:05:58).
 
@@ -73,12 +73,16 @@ class ReadmeDemo(unittest.TestCase):
         self.assertTrue(any('" 502 ' in ln and "upstream_status=502" in ln for ln in live.splitlines()),
                         "no 502 access line in the alert shown")
 
-        # With no sinks, a daemon that prints alerts names the incident in each of them.
+        # With no sinks the daemon prints each alert on stdout, headed by its event and incident.
         console = result.get("console") or []
-        if firing.get("console") or resolved.get("console"):
-            self.assertTrue(firing.get("console"), "the firing alert was not printed on stdout")
-            self.assertTrue(resolved.get("console"), "the resolved alert was not printed on stdout")
-            self.assertGreaterEqual(sum(incident in ln for ln in console), 2, console)
+        self.assertTrue(firing.get("console"), "the firing alert was not printed on stdout: %s" % console)
+        self.assertTrue(resolved.get("console"), "the resolved alert was not printed on stdout: %s" % console)
+        heads = [ln for ln in console if ln.startswith("=== gatewatch ")]
+        self.assertEqual(len(heads), 2, console)
+        self.assertIn("FIRING", heads[0])
+        self.assertIn("RESOLVED", heads[1])
+        self.assertTrue(all(incident in h for h in heads), heads)
+        self.assertTrue(any(REFUSED in ln for ln in console), "no error.log line in the printed alerts")
 
         # History: the table and the JSON list the incident, resolved.
         text = result.get("history_text") or ""
