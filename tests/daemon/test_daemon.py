@@ -19,12 +19,18 @@ has read and judged everything before it — the barrier used instead of sleepin
                                    reload-failure counter at 1.
   Stop.test_sigterm_under_load     SIGTERM while a writer appends thousands of lines/s: exit 0 in
                                    < 5 s; a restart reads the rest: lines of both runs == written.
+  Stop.test_sigterm_with_delivery_in_flight
+                                   SIGTERM while the webhook hangs: exit 0 in < 5 s after a grace;
+                                   the next run delivers the alert from the outbox, not composed again.
   Environment.test_status_port_in_use, test_log_directory_created_later, test_state_dir_unusable,
   test_inotify_watch_limit         a plain message each, the daemon up and following.
   Metrics.test_promtool_check      `promtool check metrics` on a live /metrics after traffic.
   Console.test_stdout_nobody_reads, test_stdout_reader_gone
                                    without sinks alerts go to stdout; a stdout nobody reads or a
                                    closed one never stops detection or a clean stop.
+  Systemd.test_notify_ready_status_watchdog_reload_stop
+                                   sd_notify as systemd sees it: READY=1, STATUS=, WATCHDOG=1 pings,
+                                   RELOADING=1 → READY=1 on SIGHUP, STOPPING=1 on SIGTERM.
   Default.test_embedded_default    `gatewatch run` with no --config and no /etc/gatewatch file: the
                                    embedded default follows /var/log/nginx and prints its alerts
                                    (in private mount and network namespaces, so the machine's
@@ -40,6 +46,7 @@ import functools
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import sqlite3
@@ -348,6 +355,9 @@ class Stop(DaemonTest):
         writer = Writer(access)
         try:
             g1.wait_parsed(5000, timeout=30)
+            # Not right after the status snapshot that showed it (once a second): lines keep coming.
+            seen = writer.written
+            harness.wait_until(lambda: writer.written >= seen + 500, 10, "500 more lines written")
             self.assertTrue(writer.thread.is_alive())
             before = writer.written
             self.stop_cleanly(g1)
@@ -382,6 +392,45 @@ class Stop(DaemonTest):
         print("SIGTERM under load: exit after %.2f s; %d lines written, run 1 read %d, run 2 read %d"
               % (g1.stop_seconds, written, read1, read2), flush=True)
         self.stop_cleanly(g2)
+
+
+    @scenario
+    def test_sigterm_with_delivery_in_flight(self):
+        # The webhook's address accepts connections (the kernel's backlog) but never answers: the
+        # firing alert's request hangs. SIGTERM gives it a short grace, then leaves it in the outbox;
+        # the next run delivers it — the same incident, not composed again.
+        access, _ = self.app()
+        state = os.path.join(self.d, "state")
+        tarpit = socket.socket()
+        tarpit.bind(("127.0.0.1", 0))
+        tarpit.listen(8)
+        receiver = dh.Receiver()
+        try:
+            cfg = self.config(sources=[dh.source("app", access)], rules=[dh.consecutive("down", [502])],
+                              state_dir=state, sinks=[{"name": "hook", "type": "webhook", "url_env": "GW_TEST_HOOK"}])
+            written = append(access, healthy(5))
+            g1 = self.daemon(cfg, env={"GW_TEST_HOOK": "http://127.0.0.1:%d/hook" % tarpit.getsockname()[1]}).start()
+            written += append(access, storm())
+            g1.wait_metric(lambda m: metric(m, "gatewatch_alerts_total", rule="down", event="firing") == 1,
+                           "rule down to fire")
+            harness.wait_until(lambda: select.select([tarpit], [], [], 0)[0], dh.CATCH_UP_S,
+                               "the delivery's connection to the webhook", poll=0.05)
+            self.stop_cleanly(g1)
+            self.assertGreaterEqual(g1.stop_seconds, 1.0, "no grace for the delivery in flight")
+
+            g2 = self.daemon(cfg, env={"GW_TEST_HOOK": receiver.url}).start()
+            firing = receiver.wait(lambda p: p.get("event") == "firing", "the firing alert from the outbox")
+            self.assertEqual(firing.get("rule"), "down")
+            m = g2.metrics()
+            self.assertEqual(metric(m, "gatewatch_alerts_total", event="firing"), 0,
+                             "the restarted daemon composed the firing again")
+            incidents = [a["id"] for a in g2.alerts("?rule=down")]
+            self.assertEqual(incidents, [firing.get("id")])
+            self.stop_cleanly(g2)
+            self.assertEqual(len([p for p in receiver.posts if p.get("event") == "firing"]), 1, receiver.posts)
+        finally:
+            receiver.close()
+            tarpit.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,6 +658,63 @@ class Console(DaemonTest):
         self.assertTrue(g.running())
         self.assertEqual(g.parsed("app", m), written)
         self.stop_cleanly(g)
+
+
+# ---------------------------------------------------------------------------------------------
+
+class NotifySocket:
+    """systemd's side of sd_notify: a datagram socket recording every message, in order."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.messages = []
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return
+            with self.cond:
+                self.messages.extend(data.decode(errors="replace").splitlines())
+                self.cond.notify_all()
+
+    def wait(self, pred, what, timeout=dh.CATCH_UP_S):
+        harness.wait_until(lambda: pred(list(self.messages)), timeout, what, cond=self.cond,
+                           detail=lambda: "messages: %s" % self.messages[-20:])
+
+    def close(self):
+        self.sock.close()
+
+
+class Systemd(DaemonTest):
+    @scenario
+    def test_notify_ready_status_watchdog_reload_stop(self):
+        access, _ = self.app()
+        cfg = self.config(sources=[dh.source("app", access)], rules=[dh.marker_rule()])
+        append(access, healthy(3))
+        notify = NotifySocket(os.path.join(self.d, "notify.sock"))
+        try:
+            # WatchdogSec=0.4s: the daemon pings every 0.2 s.
+            g = self.daemon(cfg, env={"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"}).start()
+            notify.wait(lambda ms: "READY=1" in ms, "READY=1")
+            notify.wait(lambda ms: any(re.match(r"STATUS=1 sources, \d+ lines/s, 0 open incidents, outbox 0$", x)
+                                       for x in ms), "a STATUS= line")
+            notify.wait(lambda ms: ms.count("WATCHDOG=1") >= 3, "three watchdog pings")
+            seen = len(notify.messages)
+            g.hup()
+            notify.wait(lambda ms: "RELOADING=1" in ms[seen:] and "READY=1" in ms[ms.index("RELOADING=1", seen):],
+                        "RELOADING=1 then READY=1 after SIGHUP")
+            seen = len(notify.messages)
+            self.stop_cleanly(g)
+            notify.wait(lambda ms: "STOPPING=1" in ms[seen:], "STOPPING=1 after SIGTERM", timeout=1)
+        finally:
+            notify.close()
 
 
 # ---------------------------------------------------------------------------------------------
