@@ -105,19 +105,19 @@ std::string contextExcerpt(const AlertContext& context) {
   if (!context.access.empty()) {
     text += "access log:\n";
     for (std::size_t i = access_from; i < context.access.size(); ++i) {
-      text += cutChars(context.access[i], kExcerptLineChars);
+      text += cutUtf8(context.access[i], kExcerptLineChars);
       text += '\n';
     }
   }
   if (!context.error.empty()) {
     text += "error.log:\n";
     for (std::size_t i = 0; i < std::min(context.error.size(), kExcerptErrorLines); ++i) {
-      text += cutChars(context.error[i], kExcerptLineChars);
+      text += cutUtf8(context.error[i], kExcerptLineChars);
       text += '\n';
     }
   }
   if (!text.empty()) text.pop_back();
-  return cutChars(text, kExcerptChars);
+  return cutUtf8(text, kExcerptChars);
 }
 
 Json annotationsOf(const Alert& alert) {

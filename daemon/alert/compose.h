@@ -13,6 +13,7 @@
 #include "alert/context_ring.h"
 #include "alert/redactor.h"
 #include "common/time_zone.h"
+#include "common/utf8.h"
 #include "config/config.h"
 #include "detect/incident_event.h"
 #include "parse/access_record.h"
@@ -69,8 +70,5 @@ std::string headline(const IncidentEvent& event, std::string_view zone_label, bo
 std::string zoneLabel(const TimeZone& zone, Timestamp at, int utc_offset_minutes);
 // "502 Bad Gateway": the reason phrase nginx sends with a status, "" when unknown.
 std::string_view statusReason(uint16_t status);
-// Cuts to `max_chars` code points at a character boundary, invalid UTF-8 replaced by U+FFFD; a
-// cut line ends with "…".
-std::string cutUtf8(std::string_view text, std::size_t max_chars);
 
 }  // namespace gw

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "alert/compose.h"
 #include "alert/sink.h"
 
 namespace gw {
@@ -177,56 +178,12 @@ std::string quotedBody(std::string_view body) {
   return "\"" + scrubUrls(line) + "\"";
 }
 
-std::string_view statusText(int status) {
-  switch (status) {
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 303:
-      return "See Other";
-    case 307:
-      return "Temporary Redirect";
-    case 308:
-      return "Permanent Redirect";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 410:
-      return "Gone";
-    case 413:
-      return "Content Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Content";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return {};
-  }
-}
-
 std::string statusLine(int status) {
   std::string line = "HTTP " + std::to_string(status);
-  const std::string_view text = statusText(status);
+  // The reason phrases nginx sends (a receiver is often behind one); "" for codes it has none for.
+  const std::string_view text = status > 0 && status < 1000
+                                    ? statusReason(static_cast<uint16_t>(status))
+                                    : std::string_view{};
   if (!text.empty()) {
     line += ' ';
     line += text;

@@ -14,7 +14,6 @@ namespace {
 constexpr std::string_view kUserAgent = "gatewatch/0.1";
 // Alertmanager's endpoint for posting alerts, below the sink's base URL.
 constexpr std::string_view kAlertmanagerAlertsPath = "/api/v2/alerts";
-constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // "…"
 
 std::string alertmanagerUrl(std::string_view base) {
   std::string url(base);
@@ -57,33 +56,6 @@ HttpPost renderForSink(const ResolvedSink& sink, const Alert& alert,
     post.headers.emplace_back("X-Gatewatch-Signature", signatureHeader(sink.secret, post.body));
   }
   return post;
-}
-
-std::string cutChars(std::string_view text, std::size_t max_chars) {
-  std::string out;
-  if (max_chars == 0) return out;
-  out.reserve(std::min(text.size(), max_chars * 4));
-  std::size_t chars = 0;
-  std::size_t at = 0;
-  std::size_t before_last = 0;  // out's size before the last code point appended
-  while (at < text.size()) {
-    if (chars == max_chars) {
-      // One character too many: the last one makes room for the ellipsis.
-      out.resize(before_last);
-      out += kEllipsis;
-      return out;
-    }
-    const CodePoint cp = decodeUtf8(text, at);
-    before_last = out.size();
-    if (cp.valid) {
-      out.append(text.substr(at, cp.length));
-    } else {
-      out += kReplacementCharacter;
-    }
-    at += cp.length;
-    ++chars;
-  }
-  return out;
 }
 
 std::string localDateTime(Timestamp t, int utc_offset_minutes) {

@@ -9,6 +9,7 @@
 
 #include "alert/alert.h"
 #include "common/time.h"
+#include "common/utf8.h"
 
 namespace gw {
 
@@ -16,11 +17,6 @@ namespace gw {
 // escaped form would not fit whole is not started, so an entity, a \xNN or a UTF-8 sequence is
 // never split. Returns how many bytes of `text` were consumed (text.size(): all of it).
 std::size_t appendSlackEscaped(std::string& out, std::string_view text, std::size_t max_bytes);
-
-// `text` as valid UTF-8 (invalid bytes become U+FFFD) of at most `max_chars` code points; a cut
-// text ends with "…" (counted in max_chars). Reads at most max_chars code points of the input,
-// so a 1 MiB line costs no more than a short one.
-std::string cutChars(std::string_view text, std::size_t max_chars);
 
 // "2022-11-16 11:26:28" in the event's own offset (seconds; milliseconds dropped).
 std::string localDateTime(Timestamp t, int utc_offset_minutes);

@@ -19,7 +19,6 @@ using Json = nlohmann::ordered_json;
 
 // Marks a test alert wherever a reader looks first.
 constexpr std::string_view kTestMark = "🧪 TEST";
-constexpr std::string_view kEllipsis = "…";
 
 // What one part may take of the message, escaped. A hostile line can grow up to 14 times when
 // escaped ("<U+202E>" shown for each bidi control), so every part is cut after escaping too.
@@ -54,7 +53,7 @@ class Budget {
 };
 
 std::string escapedCut(std::string_view text, std::size_t max_chars, std::size_t max_bytes) {
-  const std::string cut = cutChars(text, max_chars);
+  const std::string cut = cutUtf8(text, max_chars);
   std::string out;
   if (appendSlackEscaped(out, cut, max_bytes) < cut.size()) {
     // Escaped again with room for the ellipsis, so the cut falls between whole escapes.
@@ -68,7 +67,7 @@ std::string escapedCut(std::string_view text, std::size_t max_chars, std::size_t
 // A value from the logs in inline code. A backtick would close it, so it is shown as U+02CB
 // (ˋ), which looks the same.
 std::string code(std::string_view value) {
-  std::string cut = cutChars(value, kValueChars);
+  std::string cut = cutUtf8(value, kValueChars);
   std::string replaced;
   replaced.reserve(cut.size());
   for (const char c : cut) {

@@ -68,4 +68,32 @@ void appendUtf8(std::string& out, char32_t cp) {
   }
 }
 
+std::string cutUtf8(std::string_view text, std::size_t max_chars) {
+  std::string out;
+  if (max_chars == 0) return out;
+  out.reserve(std::min(text.size(), max_chars * 4));
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (chars == max_chars - 1) {
+      // Room for one more character: the last one if it ends the text, else the ellipsis.
+      const CodePoint cp = decodeUtf8(text, i);
+      if (i + cp.length == text.size()) {
+        cp.valid ? out.append(text.substr(i, cp.length)) : out.append(kReplacementCharacter);
+      } else {
+        out.append(kEllipsis);
+      }
+      return out;
+    }
+    const CodePoint cp = decodeUtf8(text, i);
+    if (cp.valid) {
+      out.append(text.substr(i, cp.length));
+    } else {
+      out.append(kReplacementCharacter);
+    }
+    i += cp.length;
+    ++chars;
+  }
+  return out;
+}
+
 }  // namespace gw

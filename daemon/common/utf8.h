@@ -10,6 +10,7 @@
 namespace gw {
 
 inline constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
+inline constexpr std::string_view kEllipsis = "\xE2\x80\xA6";              // "…"
 
 struct CodePoint {
   char32_t value = 0;
@@ -27,5 +28,10 @@ std::string validUtf8(std::string_view text);
 std::size_t utf8Boundary(std::string_view text, std::size_t max_bytes);
 
 void appendUtf8(std::string& out, char32_t code_point);
+
+// `text` as valid UTF-8 (invalid sequences become U+FFFD) of at most `max_chars` code points; a
+// cut text ends with "…" (counted in max_chars). Reads at most max_chars code points of the
+// input, so a 1 MiB line costs no more than a short one.
+std::string cutUtf8(std::string_view text, std::size_t max_chars);
 
 }  // namespace gw
