@@ -120,7 +120,8 @@ BasicAuth::~BasicAuth() = default;
 BasicAuth::BasicAuth(BasicAuth&&) noexcept = default;
 BasicAuth& BasicAuth::operator=(BasicAuth&&) noexcept = default;
 
-std::optional<HttpResponse> BasicAuth::check(std::string_view authorization) {
+std::optional<HttpResponse> BasicAuth::check(std::string_view authorization,
+                                             std::chrono::steady_clock::time_point now) {
   if (authorization.empty()) {
     return challenge("authentication required: this status server asks for a user and password");
   }
@@ -146,6 +147,17 @@ std::optional<HttpResponse> BasicAuth::check(std::string_view authorization) {
   const std::string_view user = std::string_view(decoded).substr(0, colon);
   const std::string password = decoded.substr(colon + 1);
   if (password.size() > kMaxPasswordBytes) return challenge("wrong user or password");
+
+  if (now - window_start_ >= std::chrono::seconds(1)) {
+    window_start_ = now;
+    verifications_ = 0;
+  }
+  if (verifications_ >= kMaxVerificationsPerSecond) {
+    HttpResponse response = jsonError(429, "too many password checks this second; retry");
+    response.headers.emplace_back("Retry-After", "1");
+    return response;
+  }
+  ++verifications_;
 
   // The hash runs whether or not the user is right, so the time taken does not tell them apart.
   const bool user_ok = sameDigest(sha256(user), sha256(user_));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -20,6 +21,12 @@ namespace gw {
 // An Authorization header longer than this is refused unread (401) before any decoding: a user
 // and a password anyone types fit many times over, and the bound keeps a hostile header cheap.
 inline constexpr std::size_t kMaxAuthorizationBytes = 1024;
+
+// Password hashes verified per second at most; beyond that a request is answered 429 without
+// hashing. Each verification is deliberately slow (yescrypt: about 0.1 s of CPU) and runs on the
+// status server's one thread: someone guessing passwords, or a script looping with a wrong one,
+// must not keep that thread hashing and hold up every other answer (/healthz included).
+inline constexpr int kMaxVerificationsPerSecond = 4;
 
 // The realm browsers show in their login prompt; UTF-8 user names and passwords (RFC 7617 §2.1).
 inline constexpr std::string_view kAuthChallenge = R"(Basic realm="gatewatch", charset="UTF-8")";
@@ -40,8 +47,9 @@ class BasicAuth {
 
   // nullopt when `authorization` (the header's value) carries the configured user and
   // password; otherwise the 401 to answer, with WWW-Authenticate and a message saying which of
-  // missing, malformed or wrong it was.
-  std::optional<HttpResponse> check(std::string_view authorization);
+  // missing, malformed or wrong it was, or a 429 when kMaxVerificationsPerSecond are spent.
+  std::optional<HttpResponse> check(std::string_view authorization,
+                                    std::chrono::steady_clock::time_point now);
 
  private:
   struct Scratch;  // libcrypt's work area (about 32 KiB), allocated once
@@ -52,6 +60,8 @@ class BasicAuth {
   std::unique_ptr<Scratch> scratch_;
   std::array<unsigned char, 32> verified_{};  // SHA-256 of the last header that verified
   bool has_verified_ = false;
+  std::chrono::steady_clock::time_point window_start_{};  // of the current one-second window
+  int verifications_ = 0;                                 // hashes computed in it
 };
 
 // RFC 4648 base64 (standard alphabet, '=' padding optional) into `out`; false on any other byte.

@@ -139,8 +139,9 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(StatusServerOptions op
   if (auth) {
     impl->auth = std::move(auth);
     BasicAuth* guard = &*impl->auth;
-    impl->router.setGuard(
-        [guard](const RequestHeaders& headers) { return guard->check(headers.authorization); });
+    impl->router.setGuard([guard, &clock](const RequestHeaders& headers) {
+      return guard->check(headers.authorization, clock.steadyNow());
+    });
   }
   if (auto bound = impl->bind(*address); !bound) return bound.error();
 

@@ -84,5 +84,45 @@ TEST(Router, HostileTargetsNeverReachAHandlerWrongly) {
   EXPECT_EQ(router.handle("GET", "/api/alerts/%00").body, std::string("one \0", 5));
 }
 
+TEST(Router, AGuardRunsBeforeRoutingExceptForOpenRoutes) {
+  Router router = testRouter();
+  router.add(
+      "/open",
+      [](const HttpRequest&) {
+        return HttpResponse{200, "text/plain", "open", {}};
+      },
+      Access::kOpen);
+  router.setGuard([](const RequestHeaders& headers) -> std::optional<HttpResponse> {
+    if (headers.authorization == "let me in") return std::nullopt;
+    return jsonError(401, "no");
+  });
+  EXPECT_EQ(router.handle("GET", "/healthz").status, 401u);
+  EXPECT_EQ(router.handle("GET", "/nowhere").status, 401u);  // not a 404 listing the paths
+  EXPECT_EQ(router.handle("POST", "/healthz").status, 401u);
+  EXPECT_EQ(router.handle("GET", "/open").body, "open");
+  const RequestHeaders in{.authorization = "let me in", .if_none_match = {}};
+  EXPECT_EQ(router.handle("GET", "/healthz", in).body, "ok");
+  EXPECT_EQ(router.handle("GET", "/nowhere", in).status, 404u);
+  EXPECT_EQ(router.handle("GET", "healthz", in).status, 400u);
+}
+
+TEST(Router, HandlersSeeTheRequestHeaders) {
+  Router router;
+  router.add("/etag", [](const HttpRequest& r) {
+    return HttpResponse{200, "text/plain", std::string(r.headers.if_none_match), {}};
+  });
+  EXPECT_EQ(router.handle("GET", "/etag", {.authorization = {}, .if_none_match = "\"abc\""}).body,
+            "\"abc\"");
+  EXPECT_EQ(router.handle("GET", "/etag").body, "");
+}
+
+TEST(Router, AThrowingGuardAnswers500) {
+  Router router = testRouter();
+  router.setGuard([](const RequestHeaders&) -> std::optional<HttpResponse> {
+    throw std::runtime_error("guard");
+  });
+  EXPECT_EQ(router.handle("GET", "/healthz").status, 500u);
+}
+
 }  // namespace
 }  // namespace gw
