@@ -188,7 +188,9 @@ class Reload(DaemonTest):
                          "the open incident fired again after the reload")
         down = [(a["id"], a.get("resolved_at")) for a in g.alerts("?rule=down")]
         self.assertEqual(down, [(incident, None)], "the incidents of rule down after the reload (id, resolved)")
-        # No sinks: each alert also went to stdout, once.
+        # No sinks: each alert also went to stdout (written by a thread of its own), once.
+        harness.wait_until(lambda: "=== gatewatch FIRING · marker ·" in g.out_text(), dh.CATCH_UP_S,
+                           "the marker's alert on stdout", poll=0.05)
         out = g.out_text()
         self.assertEqual(out.count("=== gatewatch FIRING · down ·"), 1, out)
         self.assertEqual(out.count("=== gatewatch FIRING · marker ·"), 1, out)
