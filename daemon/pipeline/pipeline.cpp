@@ -143,7 +143,9 @@ struct Pipeline::Impl final : LineConsumer {
   std::vector<SourceMinutes> minute_unflushed;  // named deltas not yet written
   uint64_t ticks = 0;
   std::optional<std::chrono::steady_clock::time_point> last_minute_prune;
-  uint64_t minute_lines_dropped = 0;  // rows dropped from minute_unflushed, as lines
+  // Lines not counted per minute by counters no longer in use (warm-up's, those a reload
+  // replaced) and in rows dropped from minute_unflushed; `minutes` counts its own.
+  uint64_t minute_lines_dropped = 0;
   uint64_t minute_drops_logged = 0;
   Timestamp last_minute_drop_log{};
   bool minute_flush_failing = false;
@@ -190,6 +192,7 @@ struct Pipeline::Impl final : LineConsumer {
       source_names.push_back(sc.name);
       sources.push_back(std::move(source));
     }
+    minute_lines_dropped += minutes.linesDropped();  // the replaced counters' share
     minutes = MinuteCounters(sources.size());
     return {};
   }
@@ -417,8 +420,9 @@ struct Pipeline::Impl final : LineConsumer {
   void fillMinutesFromWarmup() {
     if (!warmup_minutes) return;
     warmup_minutes->drain(minute_deltas);
-    noteMinuteDrops(warmup_minutes->linesDropped());
+    minute_lines_dropped += warmup_minutes->linesDropped();
     warmup_minutes.reset();
+    noteMinuteDrops();
     std::vector<SourceMinutes> rows;
     rows.reserve(minute_deltas.size());
     for (const MinuteDelta& d : minute_deltas) rows.push_back({source_names[d.source], d.counts});
@@ -434,7 +438,7 @@ struct Pipeline::Impl final : LineConsumer {
     minutes.drain(minute_deltas);
     for (const MinuteDelta& d : minute_deltas)
       minute_unflushed.push_back({source_names[d.source], d.counts});
-    noteMinuteDrops(minutes.linesDropped());
+    noteMinuteDrops();
     if (minute_unflushed.empty()) return;
     auto written = minute_store.add(minute_unflushed);
     if (written) {
@@ -460,8 +464,8 @@ struct Pipeline::Impl final : LineConsumer {
 
   // Lines not counted per minute (their times spread over more minutes than the counters
   // hold, or writes failing for long): logged at most hourly, with the total.
-  void noteMinuteDrops(uint64_t dropped_by_counters) {
-    const uint64_t total = dropped_by_counters + minute_lines_dropped;
+  void noteMinuteDrops() {
+    const uint64_t total = minute_lines_dropped + minutes.linesDropped();
     if (total <= minute_drops_logged) return;
     const Timestamp now = clock.now();
     if (minute_drops_logged != 0 && now - last_minute_drop_log < kMinuteDropLogInterval) return;
