@@ -118,7 +118,7 @@ class ChromeDriver:
 
     def start(self):
         self.port = _free_port()
-        self.log = open(self.log_path, "ab")
+        self.log = open(self.log_path, "wb")
         cmd = [CHROMEDRIVER, "--port=%d" % self.port, "--allowed-ips=127.0.0.1", "--log-level=INFO"]
         kw = dict(stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=self.env)
         self.proc = self.procs.spawn(cmd, **kw) if self.procs else subprocess.Popen(cmd, **kw)
@@ -129,7 +129,7 @@ class ChromeDriver:
                 raise AssertionError("chromedriver exited with %s at start; its log:\n%s" % (
                     self.proc.returncode, self.log_tail()))
             try:
-                status = self._http("GET", "/status", None, timeout=2)
+                _, status = self._http("GET", "/status", None, timeout=2)
                 if status.get("value", {}).get("ready"):
                     break
                 last = json.dumps(status)[:300]
@@ -191,6 +191,7 @@ class ChromeDriver:
     # --- protocol
 
     def _http(self, method, path, body, timeout=COMMAND_S):
+        """(HTTP status, JSON answer). WebDriver errors come as 4xx/5xx with a JSON body."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), data=data, method=method,
                                      headers={"Content-Type": "application/json; charset=utf-8"})
@@ -198,19 +199,22 @@ class ChromeDriver:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(req, timeout=timeout) as r:
-                return json.loads(r.read().decode())
-        except urllib.error.HTTPError as e:  # WebDriver errors come as 4xx/5xx with a JSON body
+                return r.status, json.loads(r.read().decode())
+        except urllib.error.HTTPError as e:
             text = e.read().decode(errors="replace")
             try:
-                return json.loads(text)
+                return e.code, json.loads(text)
             except ValueError:
-                return {"value": {"error": "http %d" % e.code, "message": text[:500]}}
+                return e.code, {"value": {"error": "http %d" % e.code, "message": text[:500]}}
 
     def _call(self, method, path, body, what):
-        answer = self._http(method, path, body)
+        status, answer = self._http(method, path, body)
         value = answer.get("value")
-        if isinstance(value, dict) and "error" in value:
-            raise WebDriverError(what, value.get("error"), (value.get("message") or "")[:1000])
+        # Only the HTTP status tells an error: a script may well return {"error": ...} itself.
+        if status != 200:
+            error = value.get("error") if isinstance(value, dict) else "http %d" % status
+            message = value.get("message") if isinstance(value, dict) else json.dumps(answer)
+            raise WebDriverError(what, error, (message or "")[:1000])
         return value
 
     def cmd(self, method, path, body=None):
