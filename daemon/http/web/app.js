@@ -146,10 +146,18 @@
   }
 
   // A time cell or fact: the text, and the instant in data-epoch-ms for tests and scripts.
+  // Its text is "2026-11-25 11:07:02 +09:00"; tables break it after the date.
   function timeElement(tag, field, text, emptyText) {
     const t = parseTime(text);
-    return el(tag, { dataset: { field, epochMs: t ? t.ms : undefined } },
-      t ? formatAt(t.ms, t.offset) : emptyText || "");
+    const cell = el(tag, { dataset: { field, epochMs: t ? t.ms : undefined } });
+    if (!t) {
+      cell.textContent = emptyText || "";
+      return cell;
+    }
+    const w = wall(t.ms, t.offset);
+    cell.append(el("span", { class: "date" }, w.date), " ",
+      el("span", { class: "clock" }, `${w.hms} ${offsetText(t.offset)}`));
+    return cell;
   }
 
   // What the user typed in a since/until box, as the API takes it: a duration ("24h") or a
@@ -479,7 +487,7 @@
   // The traffic chart: requests and failures per minute as SVG, spans of incidents behind.
 
   const CHART_HEIGHT = 240;
-  const PAD = { left: 48, right: 10, top: 16, bottom: 40 };
+  const PAD = { left: 48, right: 10, top: 26, bottom: 40 };
   const TICK_STEPS_MIN = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080];
 
   function niceCeiling(value) {
@@ -502,7 +510,7 @@
     const points = spec.minutes;
     const top = niceCeiling(Math.max(1, ...points.map((p) => p.requests)));
     const y = (v) => PAD.top + plotH - (v / top) * plotH;
-    const barW = Math.max(0.6, (MINUTE_MS / span) * plotW - (span <= 6 * HOUR_MS ? 1 : 0));
+    const barW = (MINUTE_MS / span) * plotW;
 
     const chart = svg("svg", {
       id: "traffic-chart", class: "chart", width: w, height: h, viewBox: `0 0 ${w} ${h}`,
@@ -510,16 +518,18 @@
     });
     chart.append(svg("title", {}, spec.label));
 
-    // Incident spans behind everything.
+    // Incident spans behind everything; those with a page get a band above the plot that
+    // links to it (the plot itself belongs to the minutes' tooltips).
     const clamp = (ms) => Math.min(spec.to, Math.max(spec.from, ms));
     for (const s of spec.spans) {
       if (s.end < spec.from || s.start > spec.to) continue;
       const x0 = x(clamp(s.start));
-      const rect = svg("rect", { class: s.cls, x: x0.toFixed(1), y: PAD.top,
-        width: Math.max(2, x(clamp(s.end)) - x0).toFixed(1), height: plotH,
-        dataset: { incidentId: s.id, startEpochMs: s.start, endEpochMs: s.end } },
-        svg("title", {}, s.label));
-      chart.append(s.href ? svg("a", { href: s.href }, rect) : rect);
+      const width = Math.max(2, x(clamp(s.end)) - x0).toFixed(1);
+      chart.append(svg("rect", { class: s.cls, x: x0.toFixed(1), y: PAD.top, width,
+        height: plotH, dataset: { incidentId: s.id, startEpochMs: s.start, endEpochMs: s.end } }));
+      const band = svg("rect", { class: `${s.cls}-band`, x: x0.toFixed(1), y: PAD.top - 12,
+        width, height: 10 }, svg("title", {}, s.label));
+      chart.append(s.href ? svg("a", { href: s.href }, band) : band);
     }
 
     // Horizontal grid and the count axis.
@@ -531,25 +541,49 @@
     }
     chart.append(grid);
 
-    // One group per minute: the requests bar with the failures bar over it.
-    const bars = svg("g", { class: "bars" });
+    // Visible: one path per series. Wide bars stand apart; dense minutes (a day on a phone)
+    // become one stepped area per run of consecutive minutes, which has no seams between bars.
+    const base = PAD.top + plotH;
+    const seriesPath = (value) => {
+      const parts = [];
+      if (barW >= 3) {
+        for (const p of points) {
+          const v = value(p);
+          if (v <= 0) continue;
+          parts.push(`M${x(p.ms).toFixed(1)} ${base}V${y(v).toFixed(1)}h${(barW - 1).toFixed(1)}` +
+            `V${base}Z`);
+        }
+        return parts.join("");
+      }
+      let runEnd = null;
+      for (const p of points) {
+        const x0 = x(p.ms);
+        if (runEnd === null || p.ms !== runEnd) {
+          if (runEnd !== null) parts.push(`V${base}Z`);
+          parts.push(`M${x0.toFixed(1)} ${base}`);
+        }
+        parts.push(`V${y(value(p)).toFixed(1)}H${x(p.ms + MINUTE_MS).toFixed(1)}`);
+        runEnd = p.ms + MINUTE_MS;
+      }
+      if (runEnd !== null) parts.push(`V${base}Z`);
+      return parts.join("");
+    };
+    chart.append(
+      svg("path", { class: "requests", d: seriesPath((p) => p.requests) }),
+      svg("path", { class: "failures", d: seriesPath((p) => p.failures) }));
+
+    // One element per minute carrying its counts (for scripts and tests), with a full-height
+    // transparent box whose tooltip says the figures.
+    const minutes = svg("g", { class: "minutes" });
     for (const p of points) {
-      const x0 = x(p.ms);
-      const g = svg("g", { dataset: { minute: p.t, epochMs: p.ms, requests: p.requests,
-        failures: p.failures } });
-      g.append(svg("title", {}, `${formatAt(p.ms, p.offset)}: ${formatCount(p.requests)} ` +
-        `requests, ${formatCount(p.failures)} failures`));
-      if (p.requests > 0) {
-        g.append(svg("rect", { class: "requests", x: x0.toFixed(2), y: y(p.requests).toFixed(2),
-          width: barW.toFixed(2), height: (PAD.top + plotH - y(p.requests)).toFixed(2) }));
-      }
-      if (p.failures > 0) {
-        g.append(svg("rect", { class: "failures", x: x0.toFixed(2), y: y(p.failures).toFixed(2),
-          width: barW.toFixed(2), height: (PAD.top + plotH - y(p.failures)).toFixed(2) }));
-      }
-      bars.append(g);
+      minutes.append(svg("g", { dataset: { minute: p.t, epochMs: p.ms, requests: p.requests,
+        failures: p.failures } },
+      svg("title", {}, `${formatAt(p.ms, p.offset)}: ${formatCount(p.requests)} requests, ` +
+        `${formatCount(p.failures)} failures`),
+      svg("rect", { class: "hit", x: x(p.ms).toFixed(2), y: PAD.top,
+        width: Math.max(1, (MINUTE_MS / span) * plotW).toFixed(2), height: plotH })));
     }
-    chart.append(bars);
+    chart.append(minutes);
 
     // Time axis in the server's zone, ticks on round local times.
     const axis = svg("g", { class: "axis" });
