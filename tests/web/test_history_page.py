@@ -64,6 +64,7 @@ RULE = "upstream-down"
 # The incident server's zone for nginx and the daemon; the viewer's browser in another one.
 SERVER_TZ = "Asia/Seoul"
 BROWSER_TZ = "America/New_York"
+SERVER_OFFSET = r"\+0?9(:?00)?\b"  # Asia/Seoul has no DST: always +09:00
 
 # The low-rate picture of tests/e2e with durations 10 times shorter than the defaults: 2 requests/s
 # keep a 6 s window under quiet_below (20), so the consecutive rule is the one that fires, on the
@@ -399,6 +400,9 @@ class HistoryPage(unittest.TestCase):
                     soft(self.assertEqual, started[0].attribute("data-epoch-ms"), str(facts["started_ms"]),
                          "list: started_at's data-epoch-ms vs the alert's started_at (%s)" % rfc3339_utc(
                              facts["started_ms"]))
+                    # Shown in the server's zone with its offset, not in the browser's.
+                    soft(self.assertRegex, started[0].text(), SERVER_OFFSET,
+                         "list: started_at's text should show the server's offset (%s)" % SERVER_TZ)
                 else:
                     problems.append("list: no td[data-field=started_at] in the incident's row")
                 if duration:

@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -19,8 +20,10 @@ import time
 import urllib.error
 import urllib.request
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+# Debian's packages chromium and chromium-driver; $GW_CHROMIUM and $GW_CHROMEDRIVER name others
+# (a matching pair: chromedriver drives only its own Chromium version).
+CHROMIUM = os.environ.get("GW_CHROMIUM") or "/usr/bin/chromium"
+CHROMEDRIVER = os.environ.get("GW_CHROMEDRIVER") or "/usr/bin/chromedriver"
 
 # Chromedriver answering /status after start: it starts in well under a second; a loaded 2-core
 # runner can take a few.
@@ -120,7 +123,9 @@ class ChromeDriver:
         self.port = _free_port()
         self.log = open(self.log_path, "wb")
         cmd = [CHROMEDRIVER, "--port=%d" % self.port, "--allowed-ips=127.0.0.1", "--log-level=INFO"]
-        kw = dict(stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=self.env)
+        # Its own process group, which Chromium and its helpers join: close() stops whatever of
+        # the browser is left even when the session could not be deleted.
+        kw = dict(stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=self.env, start_new_session=True)
         self.proc = self.procs.spawn(cmd, **kw) if self.procs else subprocess.Popen(cmd, **kw)
         deadline = time.monotonic() + DRIVER_START_S
         last = "no answer"
@@ -174,6 +179,11 @@ class ChromeDriver:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the group chromedriver led: its browser
+            except (ProcessLookupError, PermissionError):
+                pass
         if getattr(self, "log", None):
             self.log.close()
             self.log = None
