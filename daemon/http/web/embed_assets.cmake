@@ -11,8 +11,14 @@ if(NOT WEB_DIR OR NOT OUTPUT)
   message(FATAL_ERROR "usage: cmake -DWEB_DIR=dir -DOUTPUT=file.cpp -P embed_assets.cmake")
 endif()
 
+# Relative paths are taken from the directory cmake -P runs in.
+get_filename_component(WEB_DIR "${WEB_DIR}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+get_filename_component(OUTPUT "${OUTPUT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
 file(GLOB assets RELATIVE ${WEB_DIR} ${WEB_DIR}/*.html ${WEB_DIR}/*.css ${WEB_DIR}/*.js)
 list(SORT assets)
+if(NOT assets)
+  message(FATAL_ERROR "embed_assets: no .html, .css or .js file in ${WEB_DIR}")
+endif()
 
 set(static_assets "")
 set(html_assets "")
