@@ -189,15 +189,23 @@ std::string_view after(std::string_view text, std::string_view marker) {
 struct RunFacts {
   uint64_t run = 0;
   std::optional<uint64_t> last;
-  std::string within;
+  std::string within;  // "within 41s", "in under a second"
 };
 
 RunFacts runFacts(const IncidentEvent& e) {
   RunFacts facts;
   facts.run = leadingCount(e.detail).value_or(e.stats.errors);
   facts.last = leadingCount(after(e.detail, ", the last "));
-  facts.within = std::string(after(e.detail, " within "));
-  if (facts.within.empty()) facts.within = lastedText(e.fired_at - e.started_at);
+  // The detector's span ("41s"), or the incident's own when the detail has none. Failures
+  // logged in the same second read "within 0ms": say it as a person would.
+  std::string span_text(after(e.detail, " within "));
+  Millis span = e.fired_at - e.started_at;
+  if (!span_text.empty() && !parseDuration(span_text, span)) span = Millis::max();
+  if (span < std::chrono::seconds(1)) {
+    facts.within = "in under a second";
+  } else {
+    facts.within = "within " + (span_text.empty() ? lastedText(span) : span_text);
+  }
   return facts;
 }
 
@@ -253,9 +261,9 @@ std::string stateSentence(const IncidentEvent& e) {
       std::string text = groupThousands(run.run) + (run.run == 1 ? " request" : " requests") +
                          " in a row failed" + (phrase.empty() ? "" : " with " + phrase);
       if (run.last && *run.last != run.run) {
-        return text + ", the last " + groupThousands(*run.last) + " within " + run.within;
+        return text + ", the last " + groupThousands(*run.last) + " " + run.within;
       }
-      return text + " within " + run.within;
+      return text + " " + run.within;
     }
     case RuleKind::kBurnRate: {
       const auto [clause, objective] = burnFacts(e.detail);

@@ -383,6 +383,9 @@ TEST(Summary, ConsecutiveFiringReminderResolved) {
 
   e.detail = "5 consecutive failed requests, the last 3 within 41s";
   EXPECT_EQ(summarize(e), "5 requests in a row failed with 502 Bad Gateway, the last 3 within 41s");
+  e.detail = "3 consecutive failed requests, the last 3 within 0ms";
+  EXPECT_EQ(summarize(e), "3 requests in a row failed with 502 Bad Gateway in under a second");
+  e.detail = "5 consecutive failed requests, the last 3 within 41s";
   EXPECT_THAT(summarize(reminder(e)),
               StartsWith("still firing after 4h 3s: 5 requests in a row failed"));
 
