@@ -13,8 +13,8 @@ incident server's log_format, a webhook receiver, `gatewatch run`) live through 
     takes `<`, `>` and `"` in the request line: the access line holds `<script>` literally, the
     quote as `\\x22`; error.log holds it unescaped). The User-Agent reaches the access line with
     its angle brackets as they came;
-  - the consecutive rule fires (webhook), a few more failures, the upstream comes back and the
-    incident resolves (webhook).
+  - the consecutive rule fires (webhook), a few more failures, the upstream comes back (the
+    hostile pair is sent again every second, answered 200 now) and the incident resolves (webhook).
 
 The daemon keeps running, and a headless Chromium (Debian's chromium, driven through Debian's
 chromedriver over the W3C WebDriver protocol, tests/web/webdriver.py) opens its status server:
@@ -23,7 +23,9 @@ chromedriver over the W3C WebDriver protocol, tests/web/webdriver.py) opens its 
                         duration (data-seconds, resolved_at − started_at ± 1 s)
   /incidents/ID         the chart has a point with failures for every minute nginx logged a 502,
                         and as many failures in all; the incident's span is marked; every context
-                        line the webhook received is shown, the hostile ones as text
+                        line of the incident's stored alert (the latest sent: the resolved one,
+                        which the hostile requests also reach, as they keep coming until it
+                        resolves) is shown, the hostile ones as text; error.log's lines too
   /sources/NAME         the chart has points and the incident is marked on it
   bad parameters        /?since=garbage and hostile filter values end in "ready" or "error",
                         never stuck in "loading", never executing anything
@@ -40,6 +42,7 @@ operations guide. Exits 77 (skipped) with a message when nginx, chromium or chro
 missing. Python standard library only.
 """
 import datetime
+import http.client
 import json
 import os
 import re
@@ -197,6 +200,7 @@ class HistoryPage(unittest.TestCase):
                     facts = self._incident(binary, d, procs, receiver, runs)
                     t_browser = time.monotonic()
                     self._browser(procs, d, out_dir, facts)
+                    facts["gw"].stop()  # closes its log; the exit code is tests/e2e's business
                     print("web: scenario %.1f s, browser %.1f s, total %.1f s" % (
                         t_browser - t_start, time.monotonic() - t_browser, time.monotonic() - t_start), flush=True)
                 except BaseException as e:
@@ -352,7 +356,6 @@ class HistoryPage(unittest.TestCase):
 
     @staticmethod
     def _get(port, path, ua):
-        import http.client
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
             conn.request("GET", path, headers={"User-Agent": ua})
