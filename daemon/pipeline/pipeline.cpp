@@ -567,8 +567,10 @@ struct Pipeline::Impl final : LineConsumer {
     stopped = true;
     ticker.cancel();
     if (tail) tail->stop();
-    // After the tail's last batch: every line read is in the counters written.
+    // After the tail's last batch: every line read is in the counters written, and the last
+    // snapshot agrees with the checkpoints just committed.
     flushMinutes();
+    publish();
   }
 
   // --- reload
@@ -626,6 +628,17 @@ struct Pipeline::Impl final : LineConsumer {
     if (sources_changed) {
       if (auto built = buildSources(); !built) {
         spdlog::error("reload: {}", built.error().message);  // validated before: not expected
+      }
+      // An unchanged source keeps its figures (lines, classes, readability) across the reload.
+      for (Source& source : sources) {
+        for (Source& old : old_sources) {
+          if (old.config == source.config) {
+            source.status = std::move(old.status);
+            source.last_malformed_log = old.last_malformed_log;
+            source.malformed_unlogged = old.malformed_unlogged;
+            break;
+          }
+        }
       }
     } else {
       sources = std::move(old_sources);
