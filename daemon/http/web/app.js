@@ -594,10 +594,22 @@
       TICK_STEPS_MIN[TICK_STEPS_MIN.length - 1];
     const step = stepMin * MINUTE_MS;
     const shift = spec.offset * MINUTE_MS;
+    // Labels in the offset the server had then (the minutes say it: a span across a DST change
+    // has two), the zone's present one where no minute is near.
+    const offsetAt = (t) => {
+      let lo = 0;
+      let hi = points.length - 1;
+      if (hi < 0) return spec.offset;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (points[mid].ms <= t) lo = mid; else hi = mid - 1;
+      }
+      return points[lo].offset;
+    };
     let lastDate = "";
     for (let t = Math.ceil((spec.from + shift) / step) * step - shift; t <= spec.to; t += step) {
       const tx = x(t);
-      const when = wall(t, spec.offset);
+      const when = wall(t, offsetAt(t));
       axis.append(svg("line", { x1: tx, x2: tx, y1: PAD.top + plotH, y2: PAD.top + plotH + 5 }));
       axis.append(svg("text", { x: tx, y: PAD.top + plotH + 18, "text-anchor": "middle" },
         when.hm));
