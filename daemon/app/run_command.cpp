@@ -345,6 +345,8 @@ std::unique_ptr<StatusServer> startStatusServer(const Config& config, const std:
   StatusServerOptions options;
   options.listen = config.http.listen;
   options.state_db_path = db_path;
+  options.auth_user = config.http.auth_user;
+  options.auth_password_hash = config.http.auth_password_hash;
   auto server = StatusServer::start(
       options, [&pipeline] { return pipeline.snapshot(); }, clock);
   if (!server) {
@@ -534,8 +536,9 @@ int runDaemon(const RunCommand& command) {
       else
         spdlog::info("sinks configured: alerts are no longer printed on stdout");
     }
-    // A status server that could not start (the port was taken) is tried again, too.
-    if (next.config.http.listen != config.http.listen || !server) {
+    // A status server that could not start (the port was taken) is tried again, too; a changed
+    // address or auth starts a new one.
+    if (!(next.config.http == config.http) || !server) {
       server.reset();
       server = startStatusServer(next.config, db_path, pipeline, clock);
     }

@@ -59,7 +59,8 @@ constexpr auto kTop = std::to_array<KeyRow<Config>>({
             "upstream-failure-rate (ratio). An empty list means no rules."},
     {.name = "sinks",
      .type = VT::kMappingList,
-     .doc = "Where alerts go. None: alerts are only recorded in history."},
+     .doc = "Where alerts go. None: `gatewatch run` prints alerts on stdout (and history records "
+            "them)."},
     {.name = "context", .type = VT::kMapping, .doc = "What log lines alerts carry, and redaction."},
     {.name = "tail", .type = VT::kMapping, .doc = "How log files are followed (rarely changed)."},
     {.name = "history_retention",

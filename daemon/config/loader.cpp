@@ -393,7 +393,9 @@ class Loader {
     if (const Entry* sinks_entry = top.find("sinks")) walkSinks(*sinks_entry, config);
     const Entry* sinks = top.find("sinks");
     if (config.sinks.empty() && (sinks == nullptr || sinks->value.IsSequence())) {
-      warnAt({1, 1}, "no sinks: alerts are only recorded in history (add one under sinks:)");
+      warnAt({1, 1},
+             "no sinks: `gatewatch run` prints alerts on stdout and records them in history "
+             "(add one under sinks:)");
     }
     if (const Entry* rules = top.find("rules")) {
       walkRules(*rules, config);

@@ -44,8 +44,9 @@ TEST(ConfigDefaults, FourLineConfigWithOneSourceGetsTheDefaultRules) {
   EXPECT_EQ(l.config.http.listen, "127.0.0.1:9177");
   EXPECT_EQ(l.config.state_dir, "/var/lib/gatewatch");
   EXPECT_EQ(l.config.path, "t.yaml");
-  EXPECT_THAT(warnings(l), ElementsAre("t.yaml:1:1: no sinks: alerts are only recorded in history "
-                                       "(add one under sinks:)"));
+  EXPECT_THAT(warnings(l),
+              ElementsAre("t.yaml:1:1: no sinks: `gatewatch run` prints alerts on "
+                          "stdout and records them in history (add one under sinks:)"));
 }
 
 TEST(ConfigDefaults, ExplicitEmptyRulesListMeansNoRulesAndWarns) {
