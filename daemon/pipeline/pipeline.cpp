@@ -602,11 +602,21 @@ struct Pipeline::Impl final : LineConsumer {
       tail.reset();
     }
     std::vector<RuleRun> kept;
+    std::vector<std::pair<std::size_t, std::vector<IncidentEvent>>> carried;  // kept index → open
     for (const auto& rule : next.rules) {
       auto it = std::find_if(rules.begin(), rules.end(),
                              [&](const RuleRun& r) { return r.config == rule; });
       if (it != rules.end() && !sources_changed) {
         kept.push_back(std::move(*it));
+        rules.erase(it);
+        report.rules_kept.push_back(rule.name);
+      } else if (it != rules.end()) {
+        // The detector is keyed by source index, which a new source list changes: an unchanged
+        // rule gets a fresh detector (built below, with the new sources), and its open incidents
+        // carry over (same id, peak and reminder schedule) so that failures going on do not
+        // fire a second time. Its windows start empty.
+        carried.emplace_back(kept.size(), it->detector->openIncidents());
+        kept.push_back({rule, nullptr});
         rules.erase(it);
         report.rules_kept.push_back(rule.name);
       } else {
@@ -647,6 +657,16 @@ struct Pipeline::Impl final : LineConsumer {
     rules = std::move(kept);
     for (auto& rule : rules)
       if (!rule.detector) rule.detector = detectorFor(rule.config);
+    for (const auto& [index, open] : carried) {
+      for (const auto& event : open) {
+        if (!rules[index].detector->restoreIncident(event, clock.now())) {
+          spdlog::warn(
+              "reload: incident {} of rule {} is no longer followed: its source left "
+              "the config",
+              event.incident_id, rules[index].config.name);
+        }
+      }
+    }
     if (sources_changed || report.context_changed) {
       if (auto built = buildComposer(); !built) spdlog::error("reload: {}", built.error().message);
     }
