@@ -25,6 +25,9 @@ has read and judged everything before it — the barrier used instead of sleepin
   Environment.test_status_port_in_use, test_log_directory_created_later, test_state_dir_unusable,
   test_inotify_watch_limit         a plain message each, the daemon up and following.
   Metrics.test_promtool_check      `promtool check metrics` on a live /metrics after traffic.
+  Metrics.test_basic_auth          http.auth_* reach the live server: 401 without/with a wrong
+                                   password, 200 with it, /healthz open; a reload dropping the keys
+                                   opens it.
   Console.test_stdout_nobody_reads, test_stdout_reader_gone
                                    without sinks alerts go to stdout; a stdout nobody reads or a
                                    closed one never stops detection or a clean stop.
@@ -43,6 +46,8 @@ GW_KEEP=1 keeps each test's directory (config, logs, state) for a look after a f
 """
 import fcntl
 import functools
+import base64
+import http.client
 import json
 import os
 import re
@@ -593,6 +598,59 @@ class Metrics(DaemonTest):
             self.stop_cleanly(g)
         finally:
             receiver.close()
+
+
+    @scenario
+    def test_basic_auth(self):
+        """http.auth_user/auth_password_hash reach the live status server: everything but
+        /healthz asks for the password, and a reload that drops the keys opens it again."""
+        openssl = shutil.which("openssl")
+        if not openssl:
+            self.skipTest("openssl not found (apt-get install openssl)")
+        hashed = subprocess.run([openssl, "passwd", "-6", "s3cret"], capture_output=True, check=True,
+                                timeout=30).stdout.decode().strip()
+        access, error_log = self.app()
+        sources = [dh.source("app", access, error_log)]
+        auth = "  auth_user: ops\n  auth_password_hash: '%s'" % hashed
+        path = self.config(sources=sources)
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("  listen: ", auth + "\n  listen: ", 1))
+        g = self.daemon(path).start()
+
+        def get(target, credentials=None):
+            host, port = self.listen.rsplit(":", 1)
+            conn = http.client.HTTPConnection(host, int(port), timeout=5)
+            try:
+                headers = {}
+                if credentials:
+                    headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
+                conn.request("GET", target, headers=headers)
+                r = conn.getresponse()
+                r.read()
+                return r.status, r.getheader("WWW-Authenticate") or ""
+            finally:
+                conn.close()
+
+        status, challenge = get("/metrics")
+        self.assertEqual(status, 401, "/metrics without credentials")
+        self.assertIn("Basic", challenge)
+        self.assertEqual(get("/", "ops:wrong")[0], 401, "the page with a wrong password")
+        self.assertEqual(get("/metrics", "ops:s3cret")[0], 200, "/metrics with the password")
+        self.assertEqual(get("/healthz")[0], 200, "/healthz stays open for probes")
+        # A reload without the keys: the server is started anew, open.
+        with open(path, "w") as f:
+            f.write(text)
+        g.hup()
+
+        def open_again():
+            try:
+                return get("/metrics")[0] == 200
+            except OSError:  # the old server closed, the new one not listening yet
+                return False
+        harness.wait_until(open_again, 10, "/metrics open after the reload", poll=0.1)
+        self.stop_cleanly(g)
 
 
 # ---------------------------------------------------------------------------------------------
