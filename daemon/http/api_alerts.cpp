@@ -245,6 +245,10 @@ std::string renderAlertList(const std::vector<IncidentHistory>& page,
 
 std::string renderAlertDetail(const IncidentHistory& history, Timestamp now, const TimeZone& zone) {
   Json body = incidentJson(history, now);
+  // The firing alert as sent (its context is what on-call saw first), in the detail only: the
+  // list would carry every incident's lines twice.
+  const std::string& firing = history.incident.firing_alert_json;
+  body["firing_alert"] = firing.empty() ? Json(nullptr) : embedded(firing);
   body["zone"] = zoneJson(zone, now);
   Json attempts = Json::array();
   for (const DeliveryAttemptRow& a : history.attempts) {

@@ -44,6 +44,7 @@ IncidentRow readIncident(const Statement& s) {
   row.summary = std::string(s.columnText(16));
   row.alert_json = std::string(s.columnText(17));
   row.test = s.columnInt(18) != 0;
+  if (!s.columnIsNull(19)) row.firing_alert_json = std::string(s.columnText(19));
   return row;
 }
 

@@ -34,6 +34,9 @@ struct IncidentRow {
   double peak_ratio = 0;
   std::string summary;
   std::string alert_json;  // the latest Alert as sent (redacted context included)
+  // The first firing Alert as sent; written by the store on a "firing" event, "" when none was
+  // recorded (a database from before schema version 4).
+  std::string firing_alert_json;
   bool test = false;
 };
 

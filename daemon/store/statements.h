@@ -110,6 +110,11 @@ CREATE TABLE minutes (
   PRIMARY KEY (source, minute_ms)
 ) WITHOUT ROWID;
 )sql"},
+    Migration{4, R"sql(
+-- The firing alert as sent, kept beside the latest (alert_json): its context lines are what the
+-- on-call person saw first; a resolved alert carries the lines of the recovery.
+ALTER TABLE incidents ADD COLUMN firing_alert_json TEXT;  -- NULL: no firing alert recorded
+)sql"},
 };
 
 inline constexpr int kSchemaVersion = kMigrations.back().version;
@@ -175,8 +180,10 @@ inline constexpr std::string_view kOutboxCount = "SELECT count(*) FROM outbox";
 inline constexpr std::string_view kIncidentUpsert = R"sql(
 INSERT INTO incidents (id, rule, rule_kind, severity, source, group_json, hostname, started_ms,
                        fired_ms, resolved_ms, utc_offset_minutes, last_event, updated_ms,
-                       peak_requests, peak_errors, peak_ratio, summary, alert_json, test)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+                       peak_requests, peak_errors, peak_ratio, summary, alert_json, test,
+                       firing_alert_json)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+        CASE WHEN ?12 = 'firing' THEN ?18 END)
 ON CONFLICT (id) DO UPDATE SET
   rule = excluded.rule, rule_kind = excluded.rule_kind, severity = excluded.severity,
   source = excluded.source, group_json = excluded.group_json, hostname = excluded.hostname,
@@ -185,13 +192,14 @@ ON CONFLICT (id) DO UPDATE SET
   last_event = excluded.last_event, updated_ms = excluded.updated_ms,
   peak_requests = excluded.peak_requests, peak_errors = excluded.peak_errors,
   peak_ratio = excluded.peak_ratio, summary = excluded.summary,
-  alert_json = excluded.alert_json, test = excluded.test)sql";
+  alert_json = excluded.alert_json, test = excluded.test,
+  firing_alert_json = coalesce(incidents.firing_alert_json, excluded.firing_alert_json))sql";
 
 // The incident queries below all return these columns in this order.
 inline constexpr std::string_view kIncidentById = R"sql(
 SELECT id, rule, rule_kind, severity, source, group_json, hostname, started_ms, fired_ms,
        resolved_ms, utc_offset_minutes, last_event, updated_ms, peak_requests, peak_errors,
-       peak_ratio, summary, alert_json, test
+       peak_ratio, summary, alert_json, test, firing_alert_json
 FROM incidents WHERE id = ?1)sql";
 
 // ?1 since (Unix ms, NULL: any time), ?2 rule ('' any), ?3 source ('' any), ?4 1: open only,
@@ -199,7 +207,7 @@ FROM incidents WHERE id = ?1)sql";
 inline constexpr std::string_view kIncidentQuery = R"sql(
 SELECT id, rule, rule_kind, severity, source, group_json, hostname, started_ms, fired_ms,
        resolved_ms, utc_offset_minutes, last_event, updated_ms, peak_requests, peak_errors,
-       peak_ratio, summary, alert_json, test
+       peak_ratio, summary, alert_json, test, firing_alert_json
 FROM incidents
 WHERE (?1 IS NULL OR updated_ms >= ?1) AND (?2 = '' OR rule = ?2) AND (?3 = '' OR source = ?3)
   AND (?4 = 0 OR resolved_ms IS NULL)
@@ -209,7 +217,7 @@ ORDER BY started_ms DESC, id DESC LIMIT ?5 OFFSET ?6)sql";
 inline constexpr std::string_view kIncidentOpen = R"sql(
 SELECT id, rule, rule_kind, severity, source, group_json, hostname, started_ms, fired_ms,
        resolved_ms, utc_offset_minutes, last_event, updated_ms, peak_requests, peak_errors,
-       peak_ratio, summary, alert_json, test
+       peak_ratio, summary, alert_json, test, firing_alert_json
 FROM incidents
 WHERE resolved_ms IS NULL AND test = 0 ORDER BY started_ms, id LIMIT ?1)sql";
 

@@ -157,8 +157,20 @@ TEST_F(HistoryStoreTest, FiringReminderResolvedUpdateOneRow) {
   EXPECT_DOUBLE_EQ(got.peak_ratio, 299.0 / 300.0);
   EXPECT_EQ(got.summary, "resolved after 1h 2m");
   EXPECT_EQ(got.alert_json, R"({"v":1,"event":"resolved"})");
+  EXPECT_EQ(got.firing_alert_json, R"({"v":1,"event":"firing"})")
+      << "the firing alert as sent is kept beside the latest";
   EXPECT_FALSE(got.test);
   EXPECT_TRUE(store().openIncidents().value().empty());
+}
+
+TEST_F(HistoryStoreTest, IncidentFirstSeenResolvedHasNoFiringAlert) {
+  IncidentRow row = firing("inc-r", kT0);
+  row.last_event = "resolved";
+  row.resolved_at = kT0 + 2min;
+  ASSERT_TRUE(store().recordEvent(row));
+  auto found = store().incident("inc-r");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->incident.firing_alert_json, "");
 }
 
 TEST_F(HistoryStoreTest, AttemptsComeBackOldestFirstWithEveryField) {

@@ -207,21 +207,15 @@ void writeVersion2Database(const std::string& path) {
   ASSERT_TRUE(db->exec(sql::kMigrations[1].sql));
   ASSERT_TRUE(db->exec("PRAGMA user_version = 2; PRAGMA application_id = " +
                        std::to_string(sql::kApplicationId)));
-  auto history = HistoryStore::open(*db);
-  ASSERT_TRUE(history) << history.error().message;
-  IncidentRow row;
-  row.id = "inc-1";
-  row.rule = "upstream-down";
-  row.rule_kind = "consecutive";
-  row.severity = "critical";
-  row.source = "web";
-  row.group_json = R"({"source":"web"})";
-  row.started_at = kMinute;
-  row.fired_at = kMinute + 20s;
-  row.last_event = "firing";
-  row.updated_at = kMinute + 20s;
-  row.alert_json = "{}";
-  ASSERT_TRUE(history->recordEvent(row));
+  // Raw SQL in version 2's columns: today's statements name columns added since.
+  ASSERT_TRUE(db->exec(
+      "INSERT INTO incidents (id, rule, rule_kind, severity, source, group_json, hostname, "
+      "started_ms, fired_ms, resolved_ms, utc_offset_minutes, last_event, updated_ms, "
+      "peak_requests, peak_errors, peak_ratio, summary, alert_json, test) VALUES ('inc-1', "
+      "'upstream-down', 'consecutive', 'critical', 'web', '{\"source\":\"web\"}', '', " +
+      std::to_string(kMinute.time_since_epoch().count()) + ", " +
+      std::to_string((kMinute + 20s).time_since_epoch().count()) + ", NULL, 0, 'firing', " +
+      std::to_string((kMinute + 20s).time_since_epoch().count()) + ", 0, 0, 0, '', '{}', 0)"));
 }
 
 TEST(StateDbMigration, Version2DatabaseKeepsItsHistoryAndGainsMinutes) {
@@ -233,8 +227,8 @@ TEST(StateDbMigration, Version2DatabaseKeepsItsHistoryAndGainsMinutes) {
   ASSERT_TRUE(opened) << opened.error().message;
   EXPECT_FALSE(opened->fresh);
   EXPECT_TRUE(opened->moved_aside.empty()) << "a version-2 file is ours, not damage";
-  EXPECT_EQ(opened->db.queryInt(sql::kUserVersion).value(), 3);
-  EXPECT_EQ(sql::kSchemaVersion, 3);
+  EXPECT_EQ(opened->db.queryInt(sql::kUserVersion).value(), sql::kSchemaVersion);
+  EXPECT_GE(sql::kSchemaVersion, 3);
 
   auto history = HistoryStore::open(opened->db);
   ASSERT_TRUE(history) << history.error().message;

@@ -23,9 +23,8 @@ chromedriver over the W3C WebDriver protocol, tests/web/webdriver.py) opens its 
                         duration (data-seconds, resolved_at − started_at ± 1 s)
   /incidents/ID         the chart has a point with failures for every minute nginx logged a 502,
                         and as many failures in all; the incident's span is marked; every context
-                        line of the incident's stored alert (the latest sent: the resolved one,
-                        which the hostile requests also reach, as they keep coming until it
-                        resolves) is shown, the hostile ones as text; error.log's lines too
+                        line of the firing alert as the webhook received it is shown, the hostile
+                        ones as text; error.log's lines too
   /sources/NAME         the chart has points and the incident is marked on it
   bad parameters        /?since=garbage and hostile filter values end in "ready" or "error",
                         never stuck in "loading", never executing anything
@@ -248,8 +247,8 @@ class HistoryPage(unittest.TestCase):
             traffic.wait_count(502, firing.t, MORE_FAILURES, 30, "%d failures after the firing" % MORE_FAILURES)
 
             # The upstream is back. The hostile requests keep coming (answered 200 now) until the
-            # incident resolves, so they are also among the last lines before the resolved alert:
-            # the page shows the incident's latest alert as sent, whichever that is.
+            # incident resolves, so they are also among the last lines before the resolved alert
+            # (the API's `alert`, checked below beside `firing_alert`, which the page shows).
             up.start()
             deadline = time.monotonic() + RESOLVE_S
             resolved = None
@@ -304,12 +303,15 @@ class HistoryPage(unittest.TestCase):
         self.assertEqual(epoch_ms(api["resolved_at"]), resolved_ms, "resolved_at: API %s, webhook %s" % (
             api["resolved_at"], resolved.json["resolved_at"]))
         self.assertEqual(epoch_ms(resolved.json["started_at"]), started_ms, "started_at changed on resolve")
-        # The context the page must show: the incident's latest alert as stored, which is the
-        # resolved alert as sent.
-        ctx = (api.get("alert") or {}).get("context") or {}
+        # The context the page must show: the firing alert's, exactly as the webhook received it
+        # (the latest alert, the resolved one, is stored beside it).
+        ctx = (api.get("firing_alert") or {}).get("context") or {}
         ctx_access = ctx.get("access") or []
         ctx_error = ctx.get("error") or []
-        self.assertEqual(ctx_access, (resolved.json.get("context") or {}).get("access"),
+        self.assertEqual(ctx_access, (firing.json.get("context") or {}).get("access"),
+                         "/api/alerts/{id}'s firing_alert.context.access vs the firing alert's as sent")
+        self.assertEqual((api.get("alert") or {}).get("context", {}).get("access"),
+                         (resolved.json.get("context") or {}).get("access"),
                          "/api/alerts/{id}'s alert.context.access vs the resolved alert's as sent")
 
         # The minutes nginx logged a 502 in, and how many: what the chart must show.

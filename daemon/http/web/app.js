@@ -707,7 +707,12 @@
     document.title = `gatewatch · ${incident.rule} · ${incident.source}`;
     const alert = incident.alert && typeof incident.alert === "object" ? incident.alert : {};
     const event = alert.event && typeof alert.event === "object" ? alert.event : {};
-    const context = alert.context && typeof alert.context === "object" ? alert.context : {};
+    // The lines shown are those the firing alert carried (what on-call saw first); a database
+    // from before they were kept has only the latest alert's.
+    const firing = incident.firing_alert && typeof incident.firing_alert === "object" ?
+      incident.firing_alert : null;
+    const sent = firing || alert;
+    const context = sent.context && typeof sent.context === "object" ? sent.context : {};
     const access = Array.isArray(context.access) ? context.access : [];
     const errors = Array.isArray(context.error) ? context.error : [];
 
@@ -759,7 +764,7 @@
       header,
       section("Facts", facts),
       chartSection,
-      section(`Access log lines sent with the alert (${access.length})`,
+      section(`Access log lines sent with the ${firing ? "firing " : ""}alert (${access.length})`,
         logLines("context-lines", access, "No access lines were sent with this alert.")),
       section(`error.log lines (${errors.length})`,
         logLines("error-lines", errors, "No error.log lines were sent with this alert.")),
