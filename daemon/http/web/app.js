@@ -712,6 +712,9 @@
     const firing = incident.firing_alert && typeof incident.firing_alert === "object" ?
       incident.firing_alert : null;
     const sent = firing || alert;
+    const firingEvent = firing && firing.event && typeof firing.event === "object" ? firing.event :
+      event;
+    const firingDetail = firingEvent.detail;
     const context = sent.context && typeof sent.context === "object" ? sent.context : {};
     const access = Array.isArray(context.access) ? context.access : [];
     const errors = Array.isArray(context.error) ? context.error : [];
@@ -749,8 +752,10 @@
       ...fact("delivery", el("dd", { dataset: { field: "deliveries" } },
         deliveriesList(incident))),
       ...fact("host", el("dd", { dataset: { field: "hostname" } }, incident.hostname || "—")),
-      ...(event.detail ? fact("detail", el("dd", { dataset: { field: "detail" } },
-        String(event.detail))) : []),
+      // Why it fired: the firing alert's detail ("3 consecutive failed requests, ..."); a resolved
+      // event's own detail describes the recovery ("0 consecutive failed requests").
+      ...(firingDetail ? fact("why it fired", el("dd", { dataset: { field: "detail" } },
+        String(firingDetail))) : []),
     );
     const paths = namedCounts(event.top_paths);
     const upstreams = namedCounts(event.upstreams);
