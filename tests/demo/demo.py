@@ -413,7 +413,9 @@ def _story(binary, screen, d, procs, result):
                             "seconds_after_first_502": round(t_fired - t_first, 2)}
         screen.say("gatewatch fired %.1f s after the first 502, on the %s (the consecutive rule: 3 in a row)" % (
             t_fired - t_first, ordinal(failures)))
-        result["firing"]["console"] = show_alert(screen, daemon, t_fired, incident)
+        # Blocks since the kill: the printer thread may write the block before the log line
+        # that wait_event saw reaches us.
+        result["firing"]["console"] = show_alert(screen, daemon, t_kill, incident)
 
         screen.step("The application is back")
         up.start()
@@ -423,7 +425,7 @@ def _story(binary, screen, d, procs, result):
                               "seconds_after_back": round(t_resolved - t_up, 2)}
         screen.say("resolved %.1f s after the application came back (%s of healthy traffic), same incident %s" % (
             t_resolved - t_up, RESOLVE_AFTER, incident))
-        result["resolved"]["console"] = show_alert(screen, daemon, t_resolved, incident)
+        result["resolved"]["console"] = show_alert(screen, daemon, t_up, incident)
     finally:
         traffic.stop()
 
