@@ -3,46 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <new>
 
+#include "../common/allocation_counter.h"
 #include "pipeline/minute_counters.h"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-// AddressSanitizer owns operator new and delete: the count is taken in the plain build only.
-#if defined(__SANITIZE_ADDRESS__)
-#define GW_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GW_ASAN 1
-#endif
-#endif
-
-#ifndef GW_ASAN
-#define GW_COUNT_ALLOCATIONS 1
-
-void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed))
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-// g++ 12 sees malloc behind our operator new and free behind our operator delete, and warns
-// that they mismatch: they are the pair that replaces the global ones, which is the point.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#endif
 
 namespace gw {
 namespace {
