@@ -141,10 +141,6 @@ bool dashOrEmpty(std::string_view s, std::size_t p, std::size_t& end) {
 }
 
 bool isAlpha(char c) { return static_cast<unsigned char>((c | 0x20) - 'a') < 26; }
-// 1 or 0 for the branch-free checks below: `&` of unsigned values, which (unlike `&` of bools)
-// no compiler reads as a mistaken `&&`.
-unsigned digitBit(char c) { return static_cast<unsigned>(isDigit(c)); }
-unsigned alphaBit(char c) { return static_cast<unsigned>(isAlpha(c)); }
 
 std::size_t scanTimeLocal(std::string_view s, std::size_t p, std::size_t& bad) {
   std::size_t end;
@@ -153,13 +149,22 @@ std::size_t scanTimeLocal(std::string_view s, std::size_t p, std::size_t& bad) {
   if (p + kWidth <= s.size()) {
     // Every line has one: checked without branches, the pattern below only says where it broke.
     const char* t = s.data() + p;
-    const unsigned ok = digitBit(t[0]) & digitBit(t[1]) & (t[2] == '/') & alphaBit(t[3]) &
-                        alphaBit(t[4]) & alphaBit(t[5]) & (t[6] == '/') & digitBit(t[7]) &
-                        digitBit(t[8]) & digitBit(t[9]) & digitBit(t[10]) & (t[11] == ':') &
-                        digitBit(t[12]) & digitBit(t[13]) & (t[14] == ':') & digitBit(t[15]) &
-                        digitBit(t[16]) & (t[17] == ':') & digitBit(t[18]) & digitBit(t[19]) &
-                        (t[20] == ' ') & ((t[21] == '+') | (t[21] == '-')) & digitBit(t[22]) &
-                        digitBit(t[23]) & digitBit(t[24]) & digitBit(t[25]);
+    // `&`, not `&&`, on purpose: no branch per character. clang reads that as a mistaken `&&`;
+    // spelling it with unsigned values instead measured ~10% slower with g++ (bench_parse).
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wbitwise-instead-of-logical"
+#endif
+    const bool ok = isDigit(t[0]) & isDigit(t[1]) & (t[2] == '/') & isAlpha(t[3]) & isAlpha(t[4]) &
+                    isAlpha(t[5]) & (t[6] == '/') & isDigit(t[7]) & isDigit(t[8]) & isDigit(t[9]) &
+                    isDigit(t[10]) & (t[11] == ':') & isDigit(t[12]) & isDigit(t[13]) &
+                    (t[14] == ':') & isDigit(t[15]) & isDigit(t[16]) & (t[17] == ':') &
+                    isDigit(t[18]) & isDigit(t[19]) & (t[20] == ' ') &
+                    ((t[21] == '+') | (t[21] == '-')) & isDigit(t[22]) & isDigit(t[23]) &
+                    isDigit(t[24]) & isDigit(t[25]);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
     if (ok) return p + kWidth;
   }
   return matchPattern(s, p, "00/AAA/0000:00:00:00 +0000", bad);
